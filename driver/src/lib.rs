@@ -1,0 +1,2 @@
+//! Placeholder: the minifilter lands with the driver issue.
+#![no_std]

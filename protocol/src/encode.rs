@@ -1,0 +1,332 @@
+//! Record builders: the one way records are written, by the driver, by the
+//! Linux stand-in producer and by user-mode tools (captures, tests).
+//!
+//! Writing is two steps so a ring can reserve exactly the space needed:
+//! [`Encode::plan`] decides the record size (cutting strings to fit a size
+//! limit), then [`Encode::write`] puts the bytes through a [`RecordOut`].
+//! Neither step allocates or can panic.
+
+use crate::pod::{bytes_of, utf16_bytes};
+use crate::schema::{Body, HEADER_SIZE, Kind, MAX_VARS, RecordFlags, RecordHeader, VarKind, VarRef, align_record};
+
+/// Who and when: the header fields the event source provides. The ring adds
+/// `size`, `kind`, `flags` and `seq`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stamp {
+    /// FILETIME ticks (100 ns since 1601).
+    pub timestamp: u64,
+    /// Subject process id.
+    pub pid: u32,
+    /// Thread id.
+    pub tid: u32,
+    /// Subject process start key.
+    pub process_key: u64,
+}
+
+/// The data of one variable-length field.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Var<'a> {
+    /// Unknown: written as [`VarRef::ABSENT`].
+    #[default]
+    Absent,
+    /// UTF-16 code units (a UNICODE_STRING's buffer).
+    Utf16(&'a [u16]),
+    /// Raw bytes (a SID).
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Var<'a> {
+    fn bytes(&self) -> Option<&'a [u8]> {
+        match *self {
+            Var::Absent => None,
+            Var::Utf16(u) => Some(utf16_bytes(u)),
+            Var::Bytes(b) => Some(b),
+        }
+    }
+}
+
+/// A record to write: the stamp, the fixed body and the data of the body's
+/// variable-length fields in [`Body::VARS`] order (extra entries are ignored,
+/// missing ones are absent). The body's own `VarRef` fields are ignored; the
+/// encoder fills them in.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a, T: Body> {
+    /// Header fields from the event source.
+    pub stamp: Stamp,
+    /// Fixed body.
+    pub body: T,
+    /// Variable-length data.
+    pub vars: [Var<'a>; MAX_VARS],
+}
+
+impl<'a, T: Body> Record<'a, T> {
+    /// A record with no variable data.
+    pub fn new(stamp: Stamp, body: T) -> Self {
+        Self { stamp, body, vars: [Var::Absent; MAX_VARS] }
+    }
+
+    /// A record with variable data, in [`Body::VARS`] order.
+    pub fn with_vars(stamp: Stamp, body: T, vars: &[Var<'a>]) -> Self {
+        let mut all = [Var::Absent; MAX_VARS];
+        for (slot, v) in all.iter_mut().zip(vars) {
+            *slot = *v;
+        }
+        Self { stamp, body, vars: all }
+    }
+}
+
+/// The decided layout of one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Total record size, a multiple of 8.
+    pub size: u32,
+    /// Bytes of each variable field that will be written.
+    lens: [u32; MAX_VARS],
+    /// Variable fields dropped whole (written as absent).
+    dropped: [bool; MAX_VARS],
+    /// Something was cut or dropped.
+    truncated: bool,
+}
+
+impl Plan {
+    /// Whether the record will carry [`RecordFlags::TRUNCATED`].
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+}
+
+/// Where [`Encode::write`] puts bytes: a reservation in the ring, a slice.
+pub trait RecordOut {
+    /// Writes `bytes` at offset `at` of the record. The encoder only writes
+    /// inside `0..plan.size`; an implementation must still ignore anything
+    /// out of its bounds rather than fault.
+    fn put(&mut self, at: usize, bytes: &[u8]);
+}
+
+/// Something that can be written as one record.
+pub trait Encode {
+    /// The record's kind.
+    fn kind(&self) -> Kind;
+    /// The stamp, which the ring copies into the `Lost` record it may have to
+    /// write first.
+    fn stamp(&self) -> Stamp;
+    /// Decides the size, cutting variable data so that the record is at most
+    /// `max_size` bytes. `None` if even the fixed part does not fit.
+    fn plan(&self, max_size: usize) -> Option<Plan>;
+    /// Writes the record as planned, with sequence number `seq`.
+    fn write<O: RecordOut + ?Sized>(&self, plan: &Plan, seq: u64, out: &mut O);
+}
+
+const ZEROS: [u8; 8] = [0; 8];
+
+/// Even lengths keep every variable field 2-byte aligned.
+const fn round2(n: usize) -> usize {
+    (n + 1) & !1
+}
+
+impl<T: Body> Record<'_, T> {
+    fn fixed_size() -> usize {
+        HEADER_SIZE + core::mem::size_of::<T>()
+    }
+
+    fn total(lens: &[u32; MAX_VARS]) -> usize {
+        let vars: usize = lens.iter().map(|&l| round2(l as usize)).sum();
+        align_record(Self::fixed_size() + vars)
+    }
+
+    /// Drops a trailing high surrogate so a cut never splits a pair.
+    fn fix_utf16_cut(data: &[u8], mut len: usize) -> usize {
+        len &= !1;
+        if len >= 2 {
+            let hi = data.get(len - 1).copied().unwrap_or(0);
+            let lo = data.get(len - 2).copied().unwrap_or(0);
+            let unit = u16::from_le_bytes([lo, hi]);
+            if (0xD800..0xDC00).contains(&unit) {
+                len -= 2;
+            }
+        }
+        len
+    }
+}
+
+impl<T: Body> Encode for Record<'_, T> {
+    fn kind(&self) -> Kind {
+        T::KIND
+    }
+
+    fn stamp(&self) -> Stamp {
+        self.stamp
+    }
+
+    fn plan(&self, max_size: usize) -> Option<Plan> {
+        let max_size = max_size & !7;
+        if Self::fixed_size() > max_size {
+            return None;
+        }
+        let mut lens = [0u32; MAX_VARS];
+        let mut dropped = [false; MAX_VARS];
+        let mut truncated = false;
+        for (i, ((_, kind), var)) in T::VARS.iter().zip(self.vars.iter()).enumerate() {
+            let Some(data) = var.bytes() else { continue };
+            let Some(slot) = lens.get_mut(i) else {
+                continue;
+            };
+            // A record is at most MAX_RECORD_SIZE, so anything longer is cut
+            // up front (and u32 cannot overflow).
+            let mut len = data.len().min(max_size);
+            if *kind == VarKind::Utf16 {
+                len = Self::fix_utf16_cut(data, len);
+            }
+            truncated |= len != data.len();
+            *slot = len as u32;
+        }
+        // Shrink the longest UTF-16 field until the record fits. Each pass
+        // cuts at least the current excess from one field, so this ends in
+        // at most MAX_VARS passes with all text empty in the worst case.
+        for _ in 0..=MAX_VARS {
+            let total = Self::total(&lens);
+            if total <= max_size {
+                break;
+            }
+            let excess = total - max_size;
+            let longest = T::VARS
+                .iter()
+                .zip(lens.iter().enumerate())
+                .filter(|((_, kind), _)| *kind == VarKind::Utf16)
+                .max_by_key(|(_, (_, len))| **len)
+                .map(|(_, (i, len))| (i, *len));
+            let Some((i, len)) = longest.filter(|(_, len)| *len > 0) else {
+                break;
+            };
+            let data = self.vars.get(i).and_then(Var::bytes).unwrap_or(&[]);
+            let keep = Self::fix_utf16_cut(data, (len as usize).saturating_sub(round2(excess)));
+            if let Some(slot) = lens.get_mut(i) {
+                *slot = keep as u32;
+            }
+            truncated = true;
+        }
+        // Still too big: only byte fields are left. Drop them whole, since a
+        // cut SID is worse than none.
+        if Self::total(&lens) > max_size {
+            for (i, (_, kind)) in T::VARS.iter().enumerate() {
+                if *kind == VarKind::Bytes
+                    && let (Some(len), Some(d)) = (lens.get_mut(i), dropped.get_mut(i))
+                {
+                    *len = 0;
+                    *d = self.vars.get(i).is_some_and(|v| *v != Var::Absent);
+                }
+            }
+            truncated = true;
+        }
+        let size = Self::total(&lens);
+        if size > max_size {
+            return None;
+        }
+        Some(Plan { size: size as u32, lens, dropped, truncated })
+    }
+
+    fn write<O: RecordOut + ?Sized>(&self, plan: &Plan, seq: u64, out: &mut O) {
+        let header = RecordHeader {
+            size: plan.size,
+            kind: T::KIND as u16,
+            flags: if plan.truncated { RecordFlags::TRUNCATED } else { 0 },
+            timestamp: self.stamp.timestamp,
+            seq,
+            pid: self.stamp.pid,
+            tid: self.stamp.tid,
+            process_key: self.stamp.process_key,
+        };
+        out.put(0, bytes_of(&header));
+        out.put(HEADER_SIZE, bytes_of(&self.body));
+        let mut at = Self::fixed_size();
+        for (i, (field_off, _)) in T::VARS.iter().enumerate() {
+            let len = plan.lens.get(i).copied().unwrap_or(0) as usize;
+            let data = self.vars.get(i).and_then(Var::bytes);
+            let is_dropped = plan.dropped.get(i).copied().unwrap_or(false);
+            let var = match data {
+                Some(d) if !is_dropped => {
+                    out.put(at, d.get(..len).unwrap_or(&[]));
+                    let r = VarRef { offset: at as u32, len: len as u32 };
+                    if len % 2 == 1 {
+                        out.put(at + len, &ZEROS[..1]);
+                    }
+                    at += round2(len);
+                    r
+                }
+                _ => VarRef::ABSENT,
+            };
+            out.put(HEADER_SIZE + field_off, bytes_of(&var));
+        }
+        let end = plan.size as usize;
+        if at < end {
+            out.put(at, ZEROS.get(..end - at).unwrap_or(&ZEROS));
+        }
+    }
+}
+
+/// Errors of [`encode_into`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncodeError {
+    /// The fixed part alone is larger than the limit.
+    TooLarge,
+    /// The output buffer is smaller than the planned record.
+    BufferTooSmall {
+        /// Bytes the record needs.
+        needed: usize,
+    },
+}
+
+impl core::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            EncodeError::TooLarge => f.write_str("record's fixed part exceeds the size limit"),
+            EncodeError::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: record needs {needed} bytes")
+            }
+        }
+    }
+}
+
+/// A [`RecordOut`] over a byte slice.
+#[derive(Debug)]
+pub struct SliceOut<'a>(pub &'a mut [u8]);
+
+impl RecordOut for SliceOut<'_> {
+    fn put(&mut self, at: usize, bytes: &[u8]) {
+        if let Some(dst) = at.checked_add(bytes.len()).and_then(|end| self.0.get_mut(at..end)) {
+            dst.copy_from_slice(bytes);
+        }
+    }
+}
+
+/// Encodes `rec` into the start of `buf`, limited to `max_size` bytes;
+/// returns the record size.
+pub fn encode_into<R: Encode + ?Sized>(
+    rec: &R,
+    seq: u64,
+    max_size: usize,
+    buf: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let plan = rec.plan(max_size).ok_or(EncodeError::TooLarge)?;
+    let size = plan.size as usize;
+    let dst = buf.get_mut(..size).ok_or(EncodeError::BufferTooSmall { needed: size })?;
+    rec.write(&plan, seq, &mut SliceOut(dst));
+    Ok(size)
+}
+
+/// Appends `rec` to `out`, limited to `max_size` bytes; returns the record
+/// size.
+#[cfg(feature = "alloc")]
+pub fn encode_to_vec<R: Encode + ?Sized>(
+    rec: &R,
+    seq: u64,
+    max_size: usize,
+    out: &mut alloc::vec::Vec<u8>,
+) -> Result<usize, EncodeError> {
+    let plan = rec.plan(max_size).ok_or(EncodeError::TooLarge)?;
+    let start = out.len();
+    out.resize(start + plan.size as usize, 0);
+    let dst = out.get_mut(start..).unwrap_or(&mut []);
+    rec.write(&plan, seq, &mut SliceOut(dst));
+    Ok(plan.size as usize)
+}

@@ -1,0 +1,154 @@
+//! Basic behaviour of the ring: round trip, wrap with padding, full ring,
+//! Lost records, sequence accounting, wakeup announcements.
+
+use vigil_protocol::decode::Event;
+use vigil_protocol::encode::{Record, Stamp, Var};
+use vigil_protocol::ring::{Consumer, DropReason, NoNotify, Producer, Push, RingLayout, ShardSlot, SharedMemory};
+use vigil_protocol::schema::{FileCreate, FileWrite};
+
+fn write_rec(path: &[u16], ts: u64) -> Record<'_, FileWrite> {
+    Record::with_vars(
+        Stamp { timestamp: ts, pid: 4, tid: 8, process_key: 99 },
+        FileWrite { flags: FileWrite::FLAG_FIRST_WRITE, ..FileWrite::ZERO },
+        &[Var::Utf16(path)],
+    )
+}
+
+fn utf16(s: &str) -> Vec<u16> {
+    s.encode_utf16().collect()
+}
+
+/// Drains everything; returns (seq, kind-name, lost count) per record.
+fn drain(c: &mut Consumer) -> Vec<(u64, &'static str, u64)> {
+    let mut out = Vec::new();
+    c.poll(usize::MAX, &mut |item| {
+        let ev = item.record.expect("decodes");
+        let lost = if let Event::Lost(l) = ev { l.body.count } else { 0 };
+        out.push((ev.header().seq, ev.kind().name(), lost));
+    });
+    out
+}
+
+#[test]
+fn round_trip_one_shard() {
+    let layout = RingLayout::new(1, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, &slots, NoNotify, 1024).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let path = utf16(r"\Device\HarddiskVolume3\Users\a\doc.txt");
+    assert_eq!(p.push(0, &write_rec(&path, 1)), Push::Written { seq: 0 });
+    let mut seen = Vec::new();
+    c.poll(usize::MAX, &mut |item| {
+        let Ok(Event::FileWrite(v)) = item.record else { panic!("{:?}", item.record) };
+        seen.push(v.text(v.body.path).unwrap().to_string_lossy());
+        assert_eq!(v.header.pid, 4);
+        assert_eq!(v.header.process_key, 99);
+    });
+    assert_eq!(seen, vec![r"\Device\HarddiskVolume3\Users\a\doc.txt".to_string()]);
+}
+
+#[test]
+fn full_ring_drops_then_reports_lost_with_exact_seq_range() {
+    let layout = RingLayout::new(1, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, &slots, NoNotify, 1024).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let path = utf16(&"x".repeat(100));
+    let mut written = 0;
+    let mut dropped = 0;
+    for i in 0..100 {
+        match p.push(0, &write_rec(&path, i)) {
+            Push::Written { .. } => written += 1,
+            Push::Dropped { reason, .. } => {
+                assert_eq!(reason, DropReason::Full);
+                dropped += 1
+            }
+        }
+    }
+    assert!(written > 10 && dropped > 0, "written {written} dropped {dropped}");
+    let first = drain(&mut c);
+    // Consumer freed space: the next push first emits a Lost record.
+    assert_eq!(p.push(0, &write_rec(&path, 1000)), Push::Written { seq: 100 });
+    let second = drain(&mut c);
+    let all: Vec<_> = first.into_iter().chain(second).collect();
+    let mut expect = 0;
+    let mut lost_total = 0;
+    for (seq, kind, lost) in &all {
+        assert_eq!(*seq, expect, "{all:?}");
+        if *kind == "lost" {
+            expect += lost;
+            lost_total += lost;
+        } else {
+            expect += 1;
+        }
+    }
+    assert_eq!(expect, 101);
+    assert_eq!(lost_total, dropped as u64);
+    let counters = p.counters(0).unwrap();
+    assert_eq!(counters.dropped_full, dropped as u64);
+}
+
+#[test]
+fn wraps_with_padding_many_laps() {
+    let layout = RingLayout::new(2, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new(), ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, &slots, NoNotify, 1024).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let mut got = 0u64;
+    for i in 0..5000u64 {
+        let path = utf16(&"p".repeat((i % 97) as usize));
+        assert!(matches!(p.push((i % 2) as u32, &write_rec(&path, i)), Push::Written { .. }));
+        if i % 7 == 0 {
+            got += drain(&mut c).len() as u64;
+        }
+    }
+    got += drain(&mut c).len() as u64;
+    assert_eq!(got, 5000);
+    assert_eq!(c.stats().resyncs, 0);
+}
+
+#[test]
+fn oversize_fixed_part_is_dropped_and_strings_are_truncated() {
+    let layout = RingLayout::new(1, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, &slots, NoNotify, 256).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let long = utf16(&"L".repeat(1000));
+    let rec = Record::with_vars(Stamp::default(), FileCreate::ZERO, &[Var::Utf16(&long)]);
+    assert!(matches!(p.push(0, &rec), Push::Written { .. }));
+    c.poll(usize::MAX, &mut |item| {
+        let Ok(Event::FileCreate(v)) = item.record else { panic!() };
+        assert!(v.truncated());
+        assert!(v.header.size <= 256);
+        assert!(v.text(v.body.path).unwrap().len_units() > 50);
+    });
+}
+
+#[test]
+fn wait_announcement_is_consumed_by_one_push() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    struct Count(AtomicU32);
+    impl vigil_protocol::ring::Notify for Count {
+        fn notify(&self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let layout = RingLayout::new(1, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new()];
+    let n = Count(AtomicU32::new(0));
+    let p = Producer::attach(mem.clone(), layout, &slots, &n, 1024).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let path = utf16("a");
+    p.push(0, &write_rec(&path, 0));
+    assert!(!c.prepare_wait(), "data pending: must not sleep");
+    drain(&mut c);
+    assert!(c.prepare_wait());
+    p.push(0, &write_rec(&path, 1));
+    p.push(0, &write_rec(&path, 2));
+    assert_eq!(n.0.load(Ordering::Relaxed), 1, "one wakeup per announced wait");
+}
