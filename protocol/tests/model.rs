@@ -49,63 +49,64 @@ fn run(shards: u32, shard_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> 
     let layout = RingLayout::new(shards, shard_size).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots: Vec<ShardSlot> = (0..shards).map(|_| ShardSlot::new()).collect();
-    let producer = Producer::attach(mem.clone(), layout, &slots, NoNotify, 1024).unwrap();
+    let producer = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 1024).unwrap();
     let mut consumer = Consumer::attach(mem).unwrap();
     let mut model: Vec<ShardModel> = (0..shards).map(|_| ShardModel::default()).collect();
     let mut seqs = vec![0u64; shards as usize];
 
-    let mut check_poll = |consumer: &mut Consumer, model: &mut Vec<ShardModel>, max: usize| -> Result<(), TestCaseError> {
-        let mut failure = None;
-        consumer.poll(max, &mut |item| {
-            let m = &mut model[item.shard as usize];
-            let ev = match item.record {
-                Ok(ev) => ev,
-                Err(e) => {
-                    failure.get_or_insert(format!("decode error {e}"));
-                    return;
+    let mut check_poll =
+        |consumer: &mut Consumer, model: &mut Vec<ShardModel>, max: usize| -> Result<(), TestCaseError> {
+            let mut failure = None;
+            consumer.poll(max, &mut |item| {
+                let m = &mut model[item.shard as usize];
+                let ev = match item.record {
+                    Ok(ev) => ev,
+                    Err(e) => {
+                        failure.get_or_insert(format!("decode error {e}"));
+                        return;
+                    }
+                };
+                let seq = ev.header().seq;
+                if seq != m.next_seq {
+                    failure.get_or_insert(format!("shard {}: seq {seq}, expected {}", item.shard, m.next_seq));
                 }
-            };
-            let seq = ev.header().seq;
-            if seq != m.next_seq {
-                failure.get_or_insert(format!("shard {}: seq {seq}, expected {}", item.shard, m.next_seq));
-            }
-            match ev {
-                Event::Lost(l) => {
-                    m.next_seq = seq + l.body.count;
-                    m.lost_reported += l.body.count;
-                }
-                Event::FileWrite(w) => {
-                    m.next_seq = seq + 1;
-                    match m.queue.pop_front() {
-                        Some((s, chars, _)) if s == seq => {
-                            // Records over the size cap are cut, flagged,
-                            // and keep a prefix of the text.
-                            let got: Vec<u16> = w.text(w.body.path).unwrap().units().collect();
-                            let want = text(seq, chars);
-                            let ok = if w.truncated() {
-                                got.len() < want.len() && want.starts_with(&got)
-                            } else {
-                                got == want
-                            };
-                            if !ok || w.header.size as usize > 1024 {
-                                failure.get_or_insert(format!("content of seq {seq} corrupted"));
+                match ev {
+                    Event::Lost(l) => {
+                        m.next_seq = seq + l.body.count;
+                        m.lost_reported += l.body.count;
+                    }
+                    Event::FileWrite(w) => {
+                        m.next_seq = seq + 1;
+                        match m.queue.pop_front() {
+                            Some((s, chars, _)) if s == seq => {
+                                // Records over the size cap are cut, flagged,
+                                // and keep a prefix of the text.
+                                let got: Vec<u16> = w.text(w.body.path).unwrap().units().collect();
+                                let want = text(seq, chars);
+                                let ok = if w.truncated() {
+                                    got.len() < want.len() && want.starts_with(&got)
+                                } else {
+                                    got == want
+                                };
+                                if !ok || w.header.size as usize > 1024 {
+                                    failure.get_or_insert(format!("content of seq {seq} corrupted"));
+                                }
+                            }
+                            other => {
+                                failure.get_or_insert(format!("got seq {seq}, model expected {other:?}"));
                             }
                         }
-                        other => {
-                            failure.get_or_insert(format!("got seq {seq}, model expected {other:?}"));
-                        }
+                    }
+                    other => {
+                        failure.get_or_insert(format!("unexpected kind {:?}", other.kind()));
                     }
                 }
-                other => {
-                    failure.get_or_insert(format!("unexpected kind {:?}", other.kind()));
-                }
+            });
+            match failure {
+                Some(f) => Err(TestCaseError::fail(f)),
+                None => Ok(()),
             }
-        });
-        match failure {
-            Some(f) => Err(TestCaseError::fail(f)),
-            None => Ok(()),
-        }
-    };
+        };
 
     for op in ops {
         match op {
@@ -152,7 +153,9 @@ fn run(shards: u32, shard_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> 
     for shard in 0..shards {
         let path = text(seqs[shard as usize], 1);
         let rec = Record::with_vars(Stamp::default(), FileWrite::ZERO, &[Var::Utf16(&path)]);
-        let Push::Written { seq } = producer.push(shard, &rec) else { return Err(TestCaseError::fail("final push dropped")) };
+        let Push::Written { seq } = producer.push(shard, &rec) else {
+            return Err(TestCaseError::fail("final push dropped"));
+        };
         model[shard as usize].queue.push_back((seq, 1, 0));
         seqs[shard as usize] += 1;
     }
