@@ -54,59 +54,58 @@ fn run(shards: u32, shard_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> 
     let mut model: Vec<ShardModel> = (0..shards).map(|_| ShardModel::default()).collect();
     let mut seqs = vec![0u64; shards as usize];
 
-    let mut check_poll =
-        |consumer: &mut Consumer, model: &mut Vec<ShardModel>, max: usize| -> Result<(), TestCaseError> {
-            let mut failure = None;
-            consumer.poll(max, &mut |item| {
-                let m = &mut model[item.shard as usize];
-                let ev = match item.record {
-                    Ok(ev) => ev,
-                    Err(e) => {
-                        failure.get_or_insert(format!("decode error {e}"));
-                        return;
-                    }
-                };
-                let seq = ev.header().seq;
-                if seq != m.next_seq {
-                    failure.get_or_insert(format!("shard {}: seq {seq}, expected {}", item.shard, m.next_seq));
+    let check_poll = |consumer: &mut Consumer, model: &mut Vec<ShardModel>, max: usize| -> Result<(), TestCaseError> {
+        let mut failure = None;
+        consumer.poll(max, &mut |item| {
+            let m = &mut model[item.shard as usize];
+            let ev = match item.record {
+                Ok(ev) => ev,
+                Err(e) => {
+                    failure.get_or_insert(format!("decode error {e}"));
+                    return;
                 }
-                match ev {
-                    Event::Lost(l) => {
-                        m.next_seq = seq + l.body.count;
-                        m.lost_reported += l.body.count;
-                    }
-                    Event::FileWrite(w) => {
-                        m.next_seq = seq + 1;
-                        match m.queue.pop_front() {
-                            Some((s, chars, _)) if s == seq => {
-                                // Records over the size cap are cut, flagged,
-                                // and keep a prefix of the text.
-                                let got: Vec<u16> = w.text(w.body.path).unwrap().units().collect();
-                                let want = text(seq, chars);
-                                let ok = if w.truncated() {
-                                    got.len() < want.len() && want.starts_with(&got)
-                                } else {
-                                    got == want
-                                };
-                                if !ok || w.header.size as usize > 1024 {
-                                    failure.get_or_insert(format!("content of seq {seq} corrupted"));
-                                }
-                            }
-                            other => {
-                                failure.get_or_insert(format!("got seq {seq}, model expected {other:?}"));
+            };
+            let seq = ev.header().seq;
+            if seq != m.next_seq {
+                failure.get_or_insert(format!("shard {}: seq {seq}, expected {}", item.shard, m.next_seq));
+            }
+            match ev {
+                Event::Lost(l) => {
+                    m.next_seq = seq + l.body.count;
+                    m.lost_reported += l.body.count;
+                }
+                Event::FileWrite(w) => {
+                    m.next_seq = seq + 1;
+                    match m.queue.pop_front() {
+                        Some((s, chars, _)) if s == seq => {
+                            // Records over the size cap are cut, flagged,
+                            // and keep a prefix of the text.
+                            let got: Vec<u16> = w.text(w.body.path).unwrap().units().collect();
+                            let want = text(seq, chars);
+                            let ok = if w.truncated() {
+                                got.len() < want.len() && want.starts_with(&got)
+                            } else {
+                                got == want
+                            };
+                            if !ok || w.header.size as usize > 1024 {
+                                failure.get_or_insert(format!("content of seq {seq} corrupted"));
                             }
                         }
-                    }
-                    other => {
-                        failure.get_or_insert(format!("unexpected kind {:?}", other.kind()));
+                        other => {
+                            failure.get_or_insert(format!("got seq {seq}, model expected {other:?}"));
+                        }
                     }
                 }
-            });
-            match failure {
-                Some(f) => Err(TestCaseError::fail(f)),
-                None => Ok(()),
+                other => {
+                    failure.get_or_insert(format!("unexpected kind {:?}", other.kind()));
+                }
             }
-        };
+        });
+        match failure {
+            Some(f) => Err(TestCaseError::fail(f)),
+            None => Ok(()),
+        }
+    };
 
     for op in ops {
         match op {
