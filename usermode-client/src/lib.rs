@@ -3,3 +3,4 @@
 //! over it.
 
 pub mod event;
+pub mod sigma;
