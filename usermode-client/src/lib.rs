@@ -3,4 +3,5 @@
 //! over it.
 
 pub mod event;
+pub mod input;
 pub mod sigma;

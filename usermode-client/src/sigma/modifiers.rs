@@ -108,7 +108,9 @@ impl Modifiers {
                     });
                 }
                 "expand" => {
-                    return Err(err("modifier 'expand' needs placeholder values from a pipeline; not supported".into()));
+                    return Err(
+                        err("modifier 'expand' needs placeholder values from a pipeline; not supported".into()),
+                    );
                 }
                 "" => return Err(err("empty modifier name".into())),
                 other => return Err(err(format!("unknown modifier '{other}'"))),
