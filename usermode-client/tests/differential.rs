@@ -3,7 +3,7 @@
 //! match sets from Vigil and the reference. Every divergence is listed with
 //! its explanation; an unexplained one fails the test.
 //!
-//! `VIGIL_DIFF_MUTANTS` sets mutants per regression event (default 12).
+//! `VIGIL_DIFF_MUTANTS` sets mutants per regression event (default 40).
 
 mod common;
 
@@ -78,7 +78,7 @@ fn vigil_matches_rsigma_eval() {
         base.extend(common::read_events(&root.join(&case.json_path)));
     }
     let pool: Vec<Draft> = base.iter().map(Draft::of).collect();
-    let per: usize = std::env::var("VIGIL_DIFF_MUTANTS").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+    let per: usize = std::env::var("VIGIL_DIFF_MUTANTS").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
     let mut rng = Rng::new(0x5157_4d41);
     let mut events: Vec<(String, Event)> = Vec::new();
     for (i, e) in base.iter().enumerate() {

@@ -63,8 +63,7 @@ impl Draft {
     }
 
     fn str_field(&self, rng: &mut Rng) -> Option<usize> {
-        let idx: Vec<usize> =
-            (0..self.fields.len()).filter(|&i| matches!(self.fields[i].1, Owned::S(_))).collect();
+        let idx: Vec<usize> = (0..self.fields.len()).filter(|&i| matches!(self.fields[i].1, Owned::S(_))).collect();
         (!idx.is_empty()).then(|| idx[rng.below(idx.len())])
     }
 }

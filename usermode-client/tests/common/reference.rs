@@ -29,11 +29,8 @@ impl Reference {
                     continue;
                 }
             };
-            let Some(cat) = coll
-                .rules
-                .first()
-                .and_then(|r| r.logsource.category.as_deref())
-                .and_then(Category::from_name)
+            let Some(cat) =
+                coll.rules.first().and_then(|r| r.logsource.category.as_deref()).and_then(Category::from_name)
             else {
                 rejected.push(format!("{}: no category", f.display()));
                 continue;
@@ -59,8 +56,7 @@ impl Reference {
     pub fn eval_json(&self, cat: Category, json: &serde_json::Value) -> Vec<String> {
         let Some(engine) = self.engines.get(cat.name()) else { return Vec::new() };
         let ev = rsigma_eval::JsonEvent::borrow(json);
-        let mut ids: Vec<String> =
-            engine.evaluate(&ev).into_iter().filter_map(|r| r.header.rule_id.clone()).collect();
+        let mut ids: Vec<String> = engine.evaluate(&ev).into_iter().filter_map(|r| r.header.rule_id.clone()).collect();
         ids.sort();
         ids.dedup();
         ids

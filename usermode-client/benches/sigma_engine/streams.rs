@@ -38,8 +38,20 @@ const ARGS: &[&str] = &[
     "-contentproc --channel={} -parentBuildID {} -prefsLen {} gpu",
 ];
 const DLLS: &[&str] = &[
-    "ntdll.dll", "kernel32.dll", "KernelBase.dll", "user32.dll", "gdi32.dll", "combase.dll", "rpcrt4.dll",
-    "ole32.dll", "shell32.dll", "msvcp_win.dll", "ucrtbase.dll", "bcrypt.dll", "sechost.dll", "advapi32.dll",
+    "ntdll.dll",
+    "kernel32.dll",
+    "KernelBase.dll",
+    "user32.dll",
+    "gdi32.dll",
+    "combase.dll",
+    "rpcrt4.dll",
+    "ole32.dll",
+    "shell32.dll",
+    "msvcp_win.dll",
+    "ucrtbase.dll",
+    "bcrypt.dll",
+    "sechost.dll",
+    "advapi32.dll",
 ];
 const DIRS: &[&str] = &[
     r"C:\Users\{}\AppData\Local\Temp\",

@@ -9,9 +9,9 @@
 //! events/s, the ratio and memory. `VIGIL_BENCH_EVENTS` sets the stream
 //! length (default 40000).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../tests/common/mod.rs"]
 mod common;
-mod gen;
+mod streams;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,7 +33,7 @@ fn main() {
 fn parent() {
     let n: usize = std::env::var("VIGIL_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(40_000);
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let streams = gen::write_streams(&out, n);
+    let streams = streams::write_streams(&out, n);
     let exe = std::env::current_exe().expect("own path");
     println!("Sigma engine benchmark: {n} events per stream, single thread, JSON lines -> alerts");
     for (name, file) in &streams {
