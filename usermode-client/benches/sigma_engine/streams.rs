@@ -96,8 +96,11 @@ fn benign(ev: &Event, rng: &mut Rng) -> serde_json::Map<String, serde_json::Valu
         let s = match name {
             "Image" => image.clone(),
             "ParentImage" => parent.clone(),
-            "CommandLine" => format!("\"{image}\" {}", fill(rng, pick(rng, ARGS))),
-            "ParentCommandLine" => format!("\"{parent}\" {}", fill(rng, pick(rng, ARGS))),
+            "CommandLine" | "ParentCommandLine" => {
+                let exe = if name == "CommandLine" { &image } else { &parent };
+                let args = pick(rng, ARGS);
+                format!("\"{exe}\" {}", fill(rng, args))
+            }
             "OriginalFileName" => base.clone(),
             "Description" | "Product" => base.trim_end_matches(".exe").to_owned(),
             "Company" => "Microsoft Corporation".to_owned(),
@@ -106,7 +109,9 @@ fn benign(ev: &Event, rng: &mut Rng) -> serde_json::Map<String, serde_json::Valu
             "Hashes" => format!("MD5={},SHA256={},IMPHASH={}", hex(rng, 32), hex(rng, 64), hex(rng, 32)),
             "ProcessGuid" | "ParentProcessGuid" | "LogonGuid" => format!("{{{}}}", hex(rng, 32)),
             "TargetFilename" => {
-                format!("{}{}.{}", fill(rng, pick(rng, DIRS)), hex(rng, 10), pick(rng, EXTS))
+                let dir = pick(rng, DIRS);
+                let dir = fill(rng, dir);
+                format!("{dir}{}.{}", hex(rng, 10), pick(rng, EXTS))
             }
             "ImageLoaded" => format!(r"C:\Windows\System32\{}", pick(rng, DLLS)),
             "Signed" => "true".to_owned(),
