@@ -2,4 +2,5 @@
 //! Sigma engine and the content pipeline. The `vigil` binary is a thin CLI
 //! over it.
 
+pub mod enrich;
 pub mod event;
