@@ -4,3 +4,4 @@
 
 pub mod enrich;
 pub mod event;
+pub mod mapping;
