@@ -2,6 +2,7 @@
 //! Sigma engine and the content pipeline. The `vigil` binary is a thin CLI
 //! over it.
 
+pub mod capture;
 pub mod enrich;
 pub mod event;
 pub mod mapping;
