@@ -6,3 +6,4 @@ pub mod capture;
 pub mod enrich;
 pub mod event;
 pub mod mapping;
+pub mod synth;
