@@ -5,5 +5,7 @@
 pub mod capture;
 pub mod enrich;
 pub mod event;
+pub mod input;
 pub mod mapping;
+pub mod sigma;
 pub mod synth;
