@@ -7,5 +7,6 @@ pub mod enrich;
 pub mod event;
 pub mod input;
 pub mod mapping;
+pub mod replay;
 pub mod sigma;
 pub mod synth;
