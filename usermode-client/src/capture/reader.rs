@@ -45,46 +45,58 @@ pub struct ReadStats {
     pub errors: u64,
 }
 
-/// Buffered input with look-ahead, tracking the file offset.
+/// Buffered input with look-ahead, tracking the file offset. The buffer is
+/// allocated (and zeroed) once and grows only for a larger block.
 #[derive(Debug)]
 struct Source<R> {
     inner: R,
     buf: Vec<u8>,
     start: usize,
+    end: usize,
     eof: bool,
     pos: u64,
 }
 
 impl<R: Read> Source<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, buf: Vec::new(), start: 0, end: 0, eof: false, pos: 0 }
+    }
+
     /// Makes up to `n` bytes available (fewer only at the end of input).
     fn fill(&mut self, n: usize) -> std::io::Result<&[u8]> {
-        if self.buf.len() - self.start < n && !self.eof {
-            self.buf.drain(..self.start);
-            self.start = 0;
-            while self.buf.len() < n {
-                let have = self.buf.len();
-                let want = (n - have).max(64 * 1024);
-                self.buf.resize(have + want, 0);
-                let got = loop {
-                    match self.inner.read(&mut self.buf[have..]) {
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        r => break r,
+        if self.end - self.start < n && !self.eof {
+            if self.start + n > self.buf.len() {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if n > self.buf.len() {
+                // Room for several blocks, so compaction (a copy of the
+                // unread tail) happens once every few blocks.
+                self.buf.resize((4 * n).max(2 * self.buf.len()).max(1 << 20), 0);
+            }
+            while self.end - self.start < n {
+                match self.inner.read(&mut self.buf[self.end..]) {
+                    Ok(0) => {
+                        self.eof = true;
+                        break;
                     }
-                };
-                let got = got.inspect_err(|_| self.buf.truncate(have))?;
-                self.buf.truncate(have + got);
-                if got == 0 {
-                    self.eof = true;
-                    break;
+                    Ok(got) => self.end += got,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
                 }
             }
         }
-        let end = self.buf.len().min(self.start.saturating_add(n));
-        Ok(&self.buf[self.start..end])
+        Ok(&self.buf[self.start..self.end.min(self.start.saturating_add(n))])
+    }
+
+    /// The bytes currently available.
+    fn available(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
     }
 
     fn consume(&mut self, n: usize) {
-        let n = n.min(self.buf.len() - self.start);
+        let n = n.min(self.end - self.start);
         self.start += n;
         self.pos += n as u64;
     }
@@ -117,7 +129,7 @@ impl<R: Read> CaptureReader<R> {
     /// A file whose header cannot be trusted is refused whole.
     pub fn new(src: R, file: impl Into<PathBuf>) -> Result<Self, CaptureError> {
         let file = file.into();
-        let mut src = Source { inner: src, buf: Vec::new(), start: 0, eof: false, pos: 0 };
+        let mut src = Source::new(src);
         let io = |source| CaptureError::Io { file: file.clone(), source };
         let bad = |reason: &str| CaptureError::BadHeader { file: file.clone(), reason: reason.into() };
         let pre = src.fill(format::PREAMBLE_SIZE).map_err(io)?;
@@ -245,13 +257,13 @@ impl<R: Read> CaptureReader<R> {
         let complete = data_len >= total;
         let payload_end = total.min(data_len);
         let crc_ok = complete && {
-            let d = &self.src.buf[self.src.start..self.src.start + payload_end];
+            let d = &self.src.available()[..payload_end];
             crc32fast::hash(&d[format::BLOCK_HEADER_SIZE..]) == h.payload_crc
         };
         match h.kind {
             BlockKind::Records => self.records_block(at, &h, payload_end, complete, crc_ok, f),
             BlockKind::Volumes | BlockKind::Accounts if crc_ok => {
-                let d = &self.src.buf[self.src.start + format::BLOCK_HEADER_SIZE..self.src.start + payload_end];
+                let d = &self.src.available()[format::BLOCK_HEADER_SIZE..payload_end];
                 let mut p = Parser::new(d);
                 let item = if h.kind == BlockKind::Volumes {
                     p.volumes().map(Item::Volumes)
@@ -311,12 +323,11 @@ impl<R: Read> CaptureReader<R> {
             self.block_error(f, at, reason);
         }
         let payload_at = at + format::BLOCK_HEADER_SIZE as u64;
-        let start = self.src.start + format::BLOCK_HEADER_SIZE;
-        let payload_len = payload_end - format::BLOCK_HEADER_SIZE;
+
         let mut seen = 0u64;
         let mut errors = Vec::new();
         {
-            let payload = &self.src.buf[start..start + payload_len];
+            let payload = &self.src.available()[format::BLOCK_HEADER_SIZE..payload_end];
             for (off, r) in Records::new(payload) {
                 let number = h.first.saturating_add(seen).saturating_add(1);
                 seen += 1;

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod pe;
 pub mod process_table;
+pub mod utf16;
 pub mod volumes;
 
 pub use accounts::AccountTable;

@@ -10,6 +10,32 @@
 //! `ProcessExit` must not leak).
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The Fx hash (rustc's): keys here are small integers chosen by the
+/// kernel, not by an attacker who could aim for collisions, and SipHash was
+/// a measurable share of mapping time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// 100 ns ticks per second (FILETIME).
 pub const TICKS_PER_SECOND: u64 = 10_000_000;
@@ -62,8 +88,8 @@ pub struct ProcessTableStats {
 /// The process table.
 #[derive(Debug)]
 pub struct ProcessTable {
-    map: HashMap<Key, Entry>,
-    latest_by_pid: HashMap<u32, u64>,
+    map: FxMap<Key, Entry>,
+    latest_by_pid: FxMap<u32, u64>,
     /// Exited processes in exit order: (exit time, key).
     exits: VecDeque<(u64, Key)>,
     /// Every key in start order (may hold keys already evicted).
@@ -90,8 +116,8 @@ impl ProcessTable {
     /// exited ones for `grace_ticks` of event time.
     pub fn new(capacity: usize, grace_ticks: u64) -> Self {
         Self {
-            map: HashMap::new(),
-            latest_by_pid: HashMap::new(),
+            map: FxMap::default(),
+            latest_by_pid: FxMap::default(),
             exits: VecDeque::new(),
             starts: VecDeque::new(),
             capacity: capacity.max(1),

@@ -27,7 +27,16 @@ pub struct Volume {
 struct Entry {
     /// `device` as UTF-16 code units, for matching record strings.
     device: Vec<u16>,
+    /// The same as little-endian bytes: the exact-case fast path.
+    device_le: Vec<u8>,
     dos: String,
+}
+
+impl Entry {
+    fn new(device: Vec<u16>, dos: &str) -> Self {
+        let device_le = device.iter().flat_map(|u| u.to_le_bytes()).collect();
+        Self { device, device_le, dos: dos.to_owned() }
+    }
 }
 
 /// The device → drive table.
@@ -51,7 +60,7 @@ impl VolumeTable {
     pub fn new() -> Self {
         let mut t = Self { entries: Vec::new() };
         for (device, dos) in BUILTIN {
-            t.entries.push(Entry { device: device.encode_utf16().collect(), dos: dos.to_owned() });
+            t.entries.push(Entry::new(device.encode_utf16().collect(), dos));
         }
         t
     }
@@ -65,7 +74,7 @@ impl VolumeTable {
             return;
         }
         self.entries.retain(|e| !eq_ignore_ascii_case(&e.device, &device));
-        self.entries.push(Entry { device, dos: dos.to_owned() });
+        self.entries.push(Entry::new(device, dos));
         self.entries.sort_by_key(|e| std::cmp::Reverse(e.device.len()));
     }
 
@@ -91,10 +100,10 @@ impl VolumeTable {
             if !open_ended && next.is_some_and(|b| b != [b'\\', 0]) {
                 continue;
             }
-            let matches = head
-                .chunks_exact(2)
-                .zip(&e.device)
-                .all(|(c, &d)| matches!(c, [lo, hi] if unit_eq_ignore_ascii_case(u16::from_le_bytes([*lo, *hi]), d)));
+            let matches = head == e.device_le.as_slice()
+                || head.chunks_exact(2).zip(&e.device).all(
+                    |(c, &d)| matches!(c, [lo, hi] if unit_eq_ignore_ascii_case(u16::from_le_bytes([*lo, *hi]), d)),
+                );
             if matches {
                 return (Some(e.dos.as_str()), Utf16Str::from_le_bytes(bytes.get(n..).unwrap_or(&[])));
             }
@@ -108,9 +117,18 @@ impl VolumeTable {
         prefix.unwrap_or("").chars().chain(utf16_chars(rest.as_bytes()))
     }
 
+    /// Appends the DOS form of `path` to `out`.
+    pub fn translate_into(&self, path: Utf16Str<'_>, out: &mut String) {
+        let (prefix, rest) = self.split(path);
+        out.push_str(prefix.unwrap_or(""));
+        super::utf16::push_utf16(out, rest.as_bytes());
+    }
+
     /// The DOS form of `path`, as a new string.
     pub fn translate_string(&self, path: Utf16Str<'_>) -> String {
-        self.translate(path).collect()
+        let mut s = String::new();
+        self.translate_into(path, &mut s);
+        s
     }
 
     /// The host's volumes: every drive letter whose target QueryDosDeviceW

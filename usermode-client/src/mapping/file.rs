@@ -25,7 +25,7 @@ impl Mapper {
         self.begin(out, category, &v.header);
         self.subject(out, &v.header);
         if let Some(p) = v.text(path) {
-            out.set_chars(field, self.volumes.translate(p));
+            self.set_path(out, field, p);
         }
     }
 
@@ -75,7 +75,7 @@ impl Mapper {
         }
         self.file_common(v, out, Category::FileRename, Field::TargetFilename, v.body.target);
         if let Some(p) = v.text(v.body.source) {
-            out.set_chars(Field::SourceFilename, self.volumes.translate(p));
+            self.set_path(out, Field::SourceFilename, p);
         }
         Ok(Category::FileRename)
     }
@@ -86,7 +86,7 @@ impl Mapper {
         }
         self.file_common(v, out, Category::FileEvent, Field::TargetFilename, v.body.target);
         if let Some(p) = v.text(v.body.source) {
-            out.set_chars(Field::SourceFilename, self.volumes.translate(p));
+            self.set_path(out, Field::SourceFilename, p);
         }
         Ok(Category::FileEvent)
     }

@@ -19,9 +19,9 @@ impl Mapper {
         }
         self.begin(out, Category::ImageLoad, &v.header);
         self.subject(out, &v.header);
-        let loaded = v.text(b.image_path).map(|p| self.volumes.translate_string(p));
-        if let Some(l) = &loaded {
-            out.set_str(Field::ImageLoaded, l);
+        let loaded = v.text(b.image_path);
+        if let Some(p) = loaded {
+            self.set_path(out, Field::ImageLoaded, p);
         }
         // The kernel reports the level code integrity validated the image at,
         // not the signer: `Signature` (the signer's name) stays absent.
@@ -38,8 +38,9 @@ impl Mapper {
                 }
             }
         }
-        if let (Some(l), Some(cache)) = (&loaded, self.pe.as_mut())
-            && let Some(info) = cache.lookup(l)
+        // `set_path` left the DOS path in `scratch`.
+        if let (Some(_), Some(cache)) = (loaded, self.pe.as_mut())
+            && let Some(info) = cache.lookup(&self.scratch)
         {
             set_pe_fields(out, info);
         }

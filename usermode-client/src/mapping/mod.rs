@@ -153,6 +153,10 @@ pub struct Mapper {
     pub pe: Option<PeCache>,
     computer: Option<String>,
     stats: MapStats,
+    /// Reused for paths on their way into an event.
+    scratch: String,
+    /// `UtcTime` text of the last second formatted, and that second.
+    time_cache: (u64, [u8; 23]),
 }
 
 impl Mapper {
@@ -228,13 +232,35 @@ impl Mapper {
         if let Some(id) = event_id {
             out.set_int(Field::EventID, id);
         }
-        let mut buf = [0u8; 23];
-        out.set_str(Field::UtcTime, format_utc_time(header.timestamp, &mut buf));
+        out.set_str(Field::UtcTime, self.utc_time(header.timestamp));
         if let Some(c) = &self.computer {
             out.set_str(Field::Computer, c);
         }
         out.set_int(Field::ProcessId, i64::from(header.pid));
         self.processes.advance(header.timestamp);
+    }
+
+    /// `UtcTime` of FILETIME `ft`; the date and time of day are formatted
+    /// once per second, only the milliseconds per event.
+    fn utc_time(&mut self, ft: u64) -> &str {
+        let (sec, buf) = &mut self.time_cache;
+        if *sec != ft / 10_000_000 || buf[0] == 0 {
+            *sec = ft / 10_000_000;
+            format_utc_time(ft, buf);
+        } else {
+            let ms = ft / 10_000 % 1000;
+            buf[20] = b'0' + (ms / 100) as u8;
+            buf[21] = b'0' + (ms / 10 % 10) as u8;
+            buf[22] = b'0' + (ms % 10) as u8;
+        }
+        std::str::from_utf8(&buf[..]).unwrap_or("")
+    }
+
+    /// Sets `field` to the DOS form of NT path `p`, leaving it in `scratch`.
+    fn set_path(&mut self, out: &mut Event, field: Field, p: vigil_protocol::decode::Utf16Str<'_>) {
+        self.scratch.clear();
+        self.volumes.translate_into(p, &mut self.scratch);
+        out.set_str(field, &self.scratch);
     }
 
     /// Sets `Image` and `User` of the subject process from the table.

@@ -3,6 +3,7 @@
 use super::{Mapper, SYSTEM_PID};
 use crate::enrich::accounts::integrity_level;
 use crate::enrich::pe::VersionStrings;
+use crate::enrich::utf16::push_utf16;
 use crate::enrich::{PeInfo, ProcessInfo};
 use crate::event::{Category, Event, Field};
 use vigil_protocol::decode::View;
@@ -14,7 +15,11 @@ impl Mapper {
         let b = &v.body;
         self.begin(out, Category::ProcessCreation, h);
         let image = v.text(b.image_path).map(|p| self.volumes.translate_string(p));
-        let command_line = v.text(b.command_line).map(|c| c.to_string_lossy());
+        let command_line = v.var(b.command_line).map(|c| {
+            let mut s = String::new();
+            push_utf16(&mut s, c);
+            s
+        });
         let user = v.var(b.user_sid).and_then(|sid| self.accounts.resolve(sid)).map(str::to_owned);
         if let Some(i) = &image {
             out.set_str(Field::Image, i);
@@ -23,7 +28,7 @@ impl Mapper {
             out.set_str(Field::CommandLine, c);
         }
         if let Some(d) = v.text(b.current_directory) {
-            out.set_chars(Field::CurrentDirectory, self.volumes.translate(d));
+            self.set_path(out, Field::CurrentDirectory, d);
         }
         if let Some(u) = &user {
             out.set_str(Field::User, u);
