@@ -73,7 +73,7 @@ impl<R: Read> Source<R> {
             if n > self.buf.len() {
                 // Room for several blocks, so compaction (a copy of the
                 // unread tail) happens once every few blocks.
-                self.buf.resize((4 * n).max(2 * self.buf.len()).max(1 << 20), 0);
+                self.buf.resize((4 * n).max(2 * self.buf.len()).max(64 * 1024), 0);
             }
             while self.end - self.start < n {
                 match self.inner.read(&mut self.buf[self.end..]) {
