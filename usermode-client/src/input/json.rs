@@ -208,6 +208,9 @@ fn finish(ev: &mut Event, h: &Header) -> Outcome {
         return Outcome::Skipped;
     };
     ev.set_category(cat);
+    if let Some(id) = h.event_id {
+        ev.set_int(Field::EventID, id);
+    }
     Outcome::Event
 }
 

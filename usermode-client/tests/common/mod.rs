@@ -3,6 +3,9 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod mutate;
+pub mod reference;
+
 use std::path::PathBuf;
 
 /// `../shared/datasets/sigma` beside the repository root.
