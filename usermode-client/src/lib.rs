@@ -2,8 +2,13 @@
 //! Sigma engine and the content pipeline. The `vigil` binary is a thin CLI
 //! over it.
 
+pub mod capture;
+pub mod enrich;
 pub mod event;
 pub mod input;
+pub mod mapping;
+pub mod replay;
 pub mod sigma;
 #[cfg(target_os = "linux")]
 pub mod shm;
+pub mod synth;

@@ -1,5 +1,8 @@
 //! The `vigil` command line: one module per subcommand.
 
+mod demo;
+mod replay;
+mod report;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +20,10 @@ enum Command {
     /// Sigma rule tools.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Replay captures, Windows event JSON or EVTX through Sigma rules.
+    Replay(replay::ReplayArgs),
+    /// Generate a synthetic workstation, capture it, and detect the attack in it.
+    Demo(demo::DemoArgs),
 }
 
 impl Cli {
@@ -24,6 +31,8 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
             Command::Rules(c) => c.run(),
+            Command::Replay(a) => a.run(),
+            Command::Demo(a) => a.run(),
         }
     }
 }
