@@ -8,7 +8,7 @@ pub mod event;
 pub mod input;
 pub mod mapping;
 pub mod replay;
-pub mod sigma;
 #[cfg(target_os = "linux")]
 pub mod shm;
+pub mod sigma;
 pub mod synth;

@@ -82,7 +82,7 @@ fn ring_stand_in_carries_the_records_unchanged() {
     let layout = RingLayout::new(CPUS, 1 << 20).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots: Vec<ShardSlot> = (0..CPUS).map(|_| ShardSlot::new()).collect();
-    let producer = Producer::attach(mem.clone(), layout, &slots, NoNotify, MAX_RECORD_SIZE).unwrap();
+    let producer = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, MAX_RECORD_SIZE).unwrap();
     let mut consumer = Consumer::attach(mem).unwrap();
     let mut sent = Vec::new();
     for ev in Workload::new(5, 2000) {
