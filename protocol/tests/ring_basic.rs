@@ -34,7 +34,7 @@ fn round_trip_one_shard() {
     let layout = RingLayout::new(1, 4096).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots = [ShardSlot::new()];
-    let p = Producer::attach(mem.clone(), layout, &slots, NoNotify, 1024).unwrap();
+    let p = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 1024).unwrap();
     let mut c = Consumer::attach(mem).unwrap();
     let path = utf16(r"\Device\HarddiskVolume3\Users\a\doc.txt");
     assert_eq!(p.push(0, &write_rec(&path, 1)), Push::Written { seq: 0 });
@@ -53,7 +53,7 @@ fn full_ring_drops_then_reports_lost_with_exact_seq_range() {
     let layout = RingLayout::new(1, 4096).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots = [ShardSlot::new()];
-    let p = Producer::attach(mem.clone(), layout, &slots, NoNotify, 1024).unwrap();
+    let p = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 1024).unwrap();
     let mut c = Consumer::attach(mem).unwrap();
     let path = utf16(&"x".repeat(100));
     let mut written = 0;
@@ -95,7 +95,7 @@ fn wraps_with_padding_many_laps() {
     let layout = RingLayout::new(2, 4096).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots = [ShardSlot::new(), ShardSlot::new()];
-    let p = Producer::attach(mem.clone(), layout, &slots, NoNotify, 1024).unwrap();
+    let p = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 1024).unwrap();
     let mut c = Consumer::attach(mem).unwrap();
     let mut got = 0u64;
     for i in 0..5000u64 {
@@ -115,7 +115,7 @@ fn oversize_fixed_part_is_dropped_and_strings_are_truncated() {
     let layout = RingLayout::new(1, 4096).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots = [ShardSlot::new()];
-    let p = Producer::attach(mem.clone(), layout, &slots, NoNotify, 256).unwrap();
+    let p = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 256).unwrap();
     let mut c = Consumer::attach(mem).unwrap();
     let long = utf16(&"L".repeat(1000));
     let rec = Record::with_vars(Stamp::default(), FileCreate::ZERO, &[Var::Utf16(&long)]);
@@ -141,7 +141,7 @@ fn wait_announcement_is_consumed_by_one_push() {
     let mem = SharedMemory::alloc_for(layout);
     let slots = [ShardSlot::new()];
     let n = Count(AtomicU32::new(0));
-    let p = Producer::attach(mem.clone(), layout, &slots, &n, 1024).unwrap();
+    let p = Producer::attach(mem.clone(), layout, &slots[..], &n, 1024).unwrap();
     let mut c = Consumer::attach(mem).unwrap();
     let path = utf16("a");
     p.push(0, &write_rec(&path, 0));

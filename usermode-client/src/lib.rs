@@ -3,3 +3,5 @@
 //! over it.
 
 pub mod event;
+#[cfg(target_os = "linux")]
+pub mod shm;

@@ -13,6 +13,7 @@ use crate::encode::{Encode, Record, RecordOut, Stamp};
 use crate::pod::{bytes_of, wire_struct};
 use crate::schema::{HEADER_SIZE, Kind, Lost, RECORD_ALIGN, RecordPrefix, SCHEMA_VERSION};
 use crate::sync::{Ordering, fence};
+use core::ops::Deref;
 
 /// How the producer wakes a consumer that asked for it. On Windows a
 /// `KeSetEvent` on the event the client registered; in tests a condvar,
@@ -250,15 +251,18 @@ impl RecordOut for ReservedOut<'_> {
 }
 
 /// The producer of one attached ring. Shared by all writers (`&self`).
+///
+/// `S` holds the shard slots: `&'static [ShardSlot]` in the driver (a
+/// `static` array), a `Vec` or `Arc<[ShardSlot]>` in user mode.
 #[derive(Debug)]
-pub struct Producer<'s, N: Notify> {
+pub struct Producer<S: Deref<Target = [ShardSlot]>, N: Notify> {
     region: Region,
-    slots: &'s [ShardSlot],
+    slots: S,
     notify: N,
     max_record: usize,
 }
 
-impl<'s, N: Notify> Producer<'s, N> {
+impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
     /// Initializes `mem` as a ring with `layout` and returns its producer.
     ///
     /// Writes the header (magic last, with Release), resets each slot's
@@ -270,7 +274,7 @@ impl<'s, N: Notify> Producer<'s, N> {
     pub fn attach(
         mem: SharedMemory,
         layout: RingLayout,
-        slots: &'s [ShardSlot],
+        slots: S,
         notify: N,
         max_record: usize,
     ) -> Result<Self, RingError> {

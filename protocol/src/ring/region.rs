@@ -327,21 +327,24 @@ impl Region {
         self.mem.inner.controls.get(shard as usize)
     }
 
+    /// Word-granular model of a byte copy: every 8-byte word touched is one
+    /// tracked access, so loom reports a write the consumer may observe.
     pub(crate) unsafe fn write_data(&self, shard: u32, at: usize, bytes: &[u8]) {
-        let Some(off) = self.data_range(shard, at, bytes.len()) else {
-            return;
-        };
-        for (i, b) in bytes.iter().enumerate() {
+        let Some(off) = self.data_range(shard, at, bytes.len()) else { return };
+        let mut i = 0;
+        while i < bytes.len() {
             let pos = off + i;
-            if let Some(cell) = self.mem.inner.words.get(pos / 8) {
-                cell.with_mut(|w| {
-                    // SAFETY: loom checks that this access does not race.
-                    let mut v = unsafe { *w }.to_le_bytes();
-                    v[pos % 8] = *b;
-                    // SAFETY: as above.
-                    unsafe { *w = u64::from_le_bytes(v) };
-                });
-            }
+            let (word, lane) = (pos / 8, pos % 8);
+            let n = (8 - lane).min(bytes.len() - i);
+            let Some(cell) = self.mem.inner.words.get(word) else { return };
+            cell.with_mut(|w| {
+                // SAFETY: loom checks that this access does not race.
+                let mut v = unsafe { *w }.to_le_bytes();
+                v[lane..lane + n].copy_from_slice(&bytes[i..i + n]);
+                // SAFETY: as above.
+                unsafe { *w = u64::from_le_bytes(v) };
+            });
+            i += n;
         }
     }
 
@@ -353,12 +356,15 @@ impl Region {
         f: impl FnOnce(&[u8]) -> R,
     ) -> Option<R> {
         let off = self.data_range(shard, at, len)?;
-        let mut copy = std::vec::Vec::with_capacity(len);
-        for pos in off..off + len {
-            let cell = self.mem.inner.words.get(pos / 8)?;
+        let mut copy = std::vec::Vec::with_capacity(len + 16);
+        let first = off / 8;
+        let last = (off + len).div_ceil(8);
+        for word in first..last {
+            let cell = self.mem.inner.words.get(word)?;
             // SAFETY: loom checks that this access does not race.
-            copy.push(cell.with(|w| unsafe { *w }.to_le_bytes()[pos % 8]));
+            copy.extend_from_slice(&cell.with(|w| unsafe { *w }).to_le_bytes());
         }
-        Some(f(&copy))
+        let skip = off - first * 8;
+        Some(f(&copy[skip..skip + len]))
     }
 }
