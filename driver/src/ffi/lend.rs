@@ -32,7 +32,7 @@ const DEVICE_BUSY: NTSTATUS = 0x8000_0011u32 as i32;
 /// What is attached: the producer over the mapping, and the handle it came through.
 pub(crate) struct Attached {
     /// The ring's producer; signals the client's event.
-    pub(crate) producer: Producer<'static, UserEvent>,
+    pub(crate) producer: Producer<&'static [ShardSlot], UserEvent>,
     /// The file object of the attaching handle (identity only), so closing another
     /// handle does not detach.
     pub(crate) file_object: usize,
