@@ -10,7 +10,7 @@ use super::device::DeviceSlot;
 use super::irql;
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-use wdk_sys::{KDPC, KEVENT, KTIMER, PDEVICE_OBJECT, PIO_WORKITEM, PKDPC};
+use wdk_sys::{KDPC, KEVENT, KTIMER, PDEVICE_OBJECT, PKDPC};
 
 /// Which timer (selects the DPC routine).
 #[derive(Clone, Copy)]
@@ -177,6 +177,3 @@ unsafe extern "C" fn health_work(_device: PDEVICE_OBJECT, context: *mut c_void) 
     // manager keeps the image loaded until this routine returns.
     unsafe { wdk_sys::ntddk::KeSetEvent(work.idle.as_ptr(), 0, 0) };
 }
-
-#[allow(dead_code, reason = "documents the type of the item pointer")]
-type Item = PIO_WORKITEM;

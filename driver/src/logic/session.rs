@@ -132,8 +132,8 @@ mod tests {
     #[test]
     fn disconnect_ends_the_session() {
         let mut s = Session::new();
-        s.connect(A).unwrap();
-        s.complete_handshake(A).unwrap();
+        assert_eq!(s.connect(A), Ok(()));
+        assert_eq!(s.complete_handshake(A), Ok(()));
         assert_eq!(s.disconnect(), Some(Client { id: A, handshake: true }));
         assert_eq!(s.authorize(A), Err(Refused::NotClient));
         assert_eq!(s.connect(B), Ok(()), "the next client starts without a handshake");

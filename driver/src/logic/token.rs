@@ -65,9 +65,9 @@ mod tests {
     fn reads_the_integrity_rid() {
         let base = 0xFFFF_8000_1234_0000;
         let b = label_buffer(base, SID_AND_ATTRIBUTES_SIZE);
-        let sid = sid_and_attributes(&b, base).unwrap();
-        assert_eq!(sid.len(), 12);
-        assert_eq!(last_sub_authority(sid), Some(0x3000));
+        let sid = sid_and_attributes(&b, base);
+        assert_eq!(sid.map(<[u8]>::len), Some(12));
+        assert_eq!(sid.and_then(last_sub_authority), Some(0x3000));
     }
 
     #[test]
