@@ -14,7 +14,7 @@
 //! unclean-start counter reset (clean unload) and the registry key closed.
 
 use super::state::{DRIVER, NOTIFY_IMAGE, NOTIFY_PROCESS};
-use super::{boot_guard, port, registration, ring, timers};
+use super::{boot_guard, port, registration, timers};
 use crate::ffi::entry::DriverObject;
 use crate::ffi::irql;
 use crate::ffi::log::klog;
@@ -96,18 +96,7 @@ fn teardown(clean: bool) {
         notify::unregister_image();
     }
     DRIVER.port.close();
-    let client = DRIVER
-        .control
-        .lock(|c| {
-            c.session.disconnect();
-            c.client_port.take()
-        })
-        .flatten();
-    DRIVER.client_pid.store(0, Ordering::Relaxed);
-    if let Some(p) = client {
-        p.close(&DRIVER.filter);
-    }
-    ring::detach(status::CANCELLED, None);
+    port::end_session();
     DRIVER.filter.unregister();
     DRIVER.callbacks.wait();
     DRIVER.device.delete();

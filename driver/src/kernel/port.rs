@@ -31,12 +31,19 @@ pub(crate) fn on_connect(port: ClientPort) -> Result<(), i32> {
 
 /// The client disconnected (closed its port handle or exited). PASSIVE_LEVEL.
 pub(crate) fn on_disconnect() {
+    end_session();
+    klog!(INFO, "vigil: client disconnected\n");
+}
+
+/// Ends the session, if any: forgets the client, detaches its ring (nobody reads it any
+/// more) and closes its port, outside the control mutex (FltMgr may call the disconnect
+/// callback, which takes it). PASSIVE_LEVEL. Disconnect and unload both end here.
+pub(crate) fn end_session() {
     let port = DRIVER
         .control
         .lock(|c| {
             c.session.disconnect();
             DRIVER.client_pid.store(0, Ordering::Relaxed);
-            // The client is gone: nobody reads the ring.
             ring::detach(status::CANCELLED, None);
             c.client_port.take()
         })
@@ -44,7 +51,6 @@ pub(crate) fn on_disconnect() {
     if let Some(port) = port {
         port.close(&DRIVER.filter);
     }
-    klog!(INFO, "vigil: client disconnected\n");
 }
 
 /// Sends a notification to the connected client, if any, without waiting.
