@@ -3,5 +3,7 @@
 //! over it.
 
 pub mod event;
+pub mod input;
+pub mod sigma;
 #[cfg(target_os = "linux")]
 pub mod shm;

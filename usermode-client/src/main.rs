@@ -1,5 +1,9 @@
 //! `vigil`: the Vigil analyzer.
 
-fn main() {
-    println!("vigil {}", env!("CARGO_PKG_VERSION"));
+mod cli;
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<std::process::ExitCode> {
+    cli::Cli::parse().run()
 }

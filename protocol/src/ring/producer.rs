@@ -342,6 +342,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
 
     fn push_locked<R: Encode + ?Sized>(&self, st: &mut ShardState, shard: u32, record: &R) -> (Push, bool) {
         let seq = st.take_seq();
+        let before = st.counters;
         let Some(ctl) = self.region.control(shard) else {
             return (Push::Dropped { seq, reason: DropReason::Full }, false);
         };
@@ -378,10 +379,19 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         // `Consumer::poll_shard`: the record bytes written above are visible
         // to it once it sees this position.
         p.published.store(st.pos, Ordering::Release);
-        p.produced.store(st.counters.produced, Ordering::Relaxed);
-        p.dropped.store(st.counters.dropped(), Ordering::Relaxed);
-        p.lost_records.store(st.counters.lost_records, Ordering::Relaxed);
-        p.consumer_rejects.store(st.counters.consumer_rejects, Ordering::Relaxed);
+        // Informational copies; only what changed is stored, to keep the
+        // fast path to two shared stores.
+        let c = &st.counters;
+        p.produced.store(c.produced, Ordering::Relaxed);
+        if c.dropped() != before.dropped() {
+            p.dropped.store(c.dropped(), Ordering::Relaxed);
+        }
+        if c.lost_records != before.lost_records {
+            p.lost_records.store(c.lost_records, Ordering::Relaxed);
+        }
+        if c.consumer_rejects != before.consumer_rejects {
+            p.consumer_rejects.store(c.consumer_rejects, Ordering::Relaxed);
+        }
 
         // Dekker handshake with `Consumer::prepare_wait`: we store
         // `published` then load `waiting`; the consumer stores `waiting` then

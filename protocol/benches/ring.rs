@@ -1,0 +1,272 @@
+//! Ring benchmarks against named baselines, measured in the same run; every
+//! line prints our figure, the baseline's and the ratio.
+//!
+//! - `push`: uncontended reserve + write + commit of one record (ns/record):
+//!   ours vs `rtrb::Producer::push` vs `crossbeam_queue::ArrayQueue::push`
+//!   of a same-size byte array.
+//! - `spsc`: one producer thread, one consumer thread, 64- and 256-byte
+//!   records: ours (1 shard) vs rtrb.
+//! - `mpsc`: N producer threads, one consumer: ours (one shard per producer,
+//!   as the driver's per-CPU shards) vs one shared `ArrayQueue`.
+//!   N = 2 by default; `VIGIL_BENCH_PRODUCERS=1,2,4,8,16` for a scaling run
+//!   (meant for a machine with that many cores).
+//!
+//! Throughput producers never drop: when the ring is full they retry, as an
+//! `rtrb`/`ArrayQueue` producer would (our dropped attempts are counted and
+//! reported, and show up as Lost records the consumer must read too).
+//! Run: `cargo bench -p vigil-protocol --bench ring`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_queue::ArrayQueue;
+use vigil_protocol::decode::Event;
+use vigil_protocol::encode::{Encode, Record, Stamp, Var};
+use vigil_protocol::ring::{Consumer, NoNotify, Producer, Push, RingLayout, ShardSlot, SharedMemory};
+use vigil_protocol::schema::FileWrite;
+
+/// A FileWrite record of exactly `size` bytes (40 header + 16 body + text).
+fn record_of(size: usize, text: &[u16]) -> Record<'_, FileWrite> {
+    let chars = (size - 56) / 2;
+    let r = Record::with_vars(
+        Stamp { timestamp: 1, pid: 4, tid: 8, process_key: 9 },
+        FileWrite::ZERO,
+        &[Var::Utf16(&text[..chars])],
+    );
+    assert_eq!(r.plan(4096).unwrap().size as usize, size);
+    r
+}
+
+const SHARD: u32 = 1 << 20;
+const RUNS: usize = 5;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn report(what: &str, ours: f64, base_name: &str, base: f64, unit: &str, higher_is_better: bool) {
+    let ratio = if higher_is_better { ours / base } else { base / ours };
+    println!("{what:<34} vigil {ours:>12.1} {unit:<10} {base_name:<22} {base:>12.1} {unit:<10} ratio {ratio:>6.2}x");
+}
+
+// ---------------------------------------------------------------- push
+
+fn push_ns_ours(size: usize, text: &[u16]) -> f64 {
+    let layout = RingLayout::new(1, 1 << 24).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = vec![ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, slots, NoNotify, 4096).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let rec = record_of(size, text);
+    let batch = (1 << 23) / size as u64; // half the ring: never full
+    let mut samples = Vec::new();
+    for _ in 0..RUNS * 4 {
+        let t = Instant::now();
+        for _ in 0..batch {
+            black_box(p.push(0, black_box(&rec)));
+        }
+        samples.push(t.elapsed().as_nanos() as f64 / batch as f64);
+        c.poll(usize::MAX, &mut |i| {
+            black_box(i.pos);
+        });
+    }
+    median(samples)
+}
+
+fn push_ns_rtrb<const N: usize>() -> f64 {
+    let (mut p, mut c) = rtrb::RingBuffer::<[u8; N]>::new((1 << 23) / N);
+    let item = [7u8; N];
+    let batch = (1 << 22) / N as u64;
+    let mut samples = Vec::new();
+    for _ in 0..RUNS * 4 {
+        let t = Instant::now();
+        for _ in 0..batch {
+            let _ = black_box(p.push(black_box(item)));
+        }
+        samples.push(t.elapsed().as_nanos() as f64 / batch as f64);
+        while let Ok(x) = c.pop() {
+            black_box(x);
+        }
+    }
+    median(samples)
+}
+
+fn push_ns_crossbeam<const N: usize>() -> f64 {
+    let q = ArrayQueue::<[u8; N]>::new((1 << 23) / N);
+    let item = [7u8; N];
+    let batch = (1 << 22) / N as u64;
+    let mut samples = Vec::new();
+    for _ in 0..RUNS * 4 {
+        let t = Instant::now();
+        for _ in 0..batch {
+            let _ = black_box(q.push(black_box(item)));
+        }
+        samples.push(t.elapsed().as_nanos() as f64 / batch as f64);
+        while let Some(x) = q.pop() {
+            black_box(x);
+        }
+    }
+    median(samples)
+}
+
+// ---------------------------------------------------------------- throughput
+
+/// Our ring: `producers` threads, one shard each, one consumer thread.
+/// Returns (records/s delivered, dropped attempts).
+fn throughput_ours(producers: u32, size: usize, per_producer: u64, text: &Arc<Vec<u16>>) -> (f64, u64) {
+    let layout = RingLayout::new(producers, SHARD).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots: Vec<ShardSlot> = (0..producers).map(|_| ShardSlot::new()).collect();
+    let p = Arc::new(Producer::attach(mem.clone(), layout, slots, NoNotify, 4096).unwrap());
+    let mut c = Consumer::attach(mem).unwrap();
+    let start = Instant::now();
+    let handles: Vec<_> = (0..producers)
+        .map(|cpu| {
+            let (p, text) = (p.clone(), text.clone());
+            std::thread::spawn(move || {
+                let rec = record_of(size, &text);
+                let mut retries = 0u64;
+                for _ in 0..per_producer {
+                    while let Push::Dropped { .. } = p.push(cpu, &rec) {
+                        retries += 1;
+                        std::hint::spin_loop();
+                    }
+                }
+                retries
+            })
+        })
+        .collect();
+    let want = per_producer * u64::from(producers);
+    let mut got = 0u64;
+    while got < want {
+        c.poll(usize::MAX, &mut |item| {
+            if let Ok(Event::FileWrite(w)) = item.record {
+                black_box(w.header.seq);
+                got += 1;
+            }
+        });
+    }
+    let elapsed = start.elapsed();
+    let retries = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    (want as f64 / elapsed.as_secs_f64(), retries)
+}
+
+fn throughput_rtrb<const N: usize>(per_producer: u64) -> f64 {
+    let (mut p, mut c) = rtrb::RingBuffer::<[u8; N]>::new(SHARD as usize / N);
+    let start = Instant::now();
+    let h = std::thread::spawn(move || {
+        let item = [7u8; N];
+        for _ in 0..per_producer {
+            while p.push(item).is_err() {
+                std::hint::spin_loop();
+            }
+        }
+    });
+    let mut got = 0;
+    while got < per_producer {
+        if let Ok(x) = c.pop() {
+            black_box(x[0]);
+            got += 1;
+        }
+    }
+    let e = start.elapsed();
+    h.join().unwrap();
+    per_producer as f64 / e.as_secs_f64()
+}
+
+fn throughput_crossbeam<const N: usize>(producers: u32, per_producer: u64) -> f64 {
+    let q = Arc::new(ArrayQueue::<[u8; N]>::new(SHARD as usize * producers as usize / N));
+    let start = Instant::now();
+    let handles: Vec<_> = (0..producers)
+        .map(|_| {
+            let q = q.clone();
+            std::thread::spawn(move || {
+                let item = [7u8; N];
+                for _ in 0..per_producer {
+                    while q.push(item).is_err() {
+                        std::hint::spin_loop();
+                    }
+                }
+            })
+        })
+        .collect();
+    let want = per_producer * u64::from(producers);
+    let mut got = 0;
+    while got < want {
+        if let Some(x) = q.pop() {
+            black_box(x[0]);
+            got += 1;
+        }
+    }
+    let e = start.elapsed();
+    for h in handles {
+        h.join().unwrap();
+    }
+    want as f64 / e.as_secs_f64()
+}
+
+fn run<F: FnMut() -> f64>(mut f: F) -> f64 {
+    f(); // warm-up
+    median((0..RUNS).map(|_| f()).collect())
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; ignore arguments.
+    let text = Arc::new(vec![0x41u16; 2048]);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("vigil ring benchmarks ({cores} hardware threads; median of {RUNS} runs)");
+
+    println!("\n# uncontended push (reserve + write + commit), ns/record, lower is better");
+    report("push 64 B", push_ns_ours(64, &text), "rtrb push [u8;64]", push_ns_rtrb::<64>(), "ns", false);
+    report("push 64 B", push_ns_ours(64, &text), "ArrayQueue push", push_ns_crossbeam::<64>(), "ns", false);
+    report("push 256 B", push_ns_ours(256, &text), "rtrb push [u8;256]", push_ns_rtrb::<256>(), "ns", false);
+
+    let n = 2_000_000u64;
+    println!("\n# SPSC throughput, records/s, higher is better (1 producer, 1 consumer)");
+    for size in [64usize, 256] {
+        let mut retries = 0;
+        let ours = run(|| {
+            let (r, d) = throughput_ours(1, size, n, &text);
+            retries += d;
+            r
+        });
+        let base = if size == 64 { run(|| throughput_rtrb::<64>(n)) } else { run(|| throughput_rtrb::<256>(n)) };
+        report(
+            &format!("spsc {size} B (full-ring retries {retries})"),
+            ours / 1e6,
+            "rtrb",
+            base / 1e6,
+            "M rec/s",
+            true,
+        );
+    }
+
+    let list = std::env::var("VIGIL_BENCH_PRODUCERS").unwrap_or_else(|_| "2".into());
+    println!("\n# multi-producer throughput, records/s, higher is better (N producers, 1 consumer)");
+    for producers in list.split(',').filter_map(|s| s.trim().parse::<u32>().ok()) {
+        for size in [64usize, 256] {
+            let per = n / u64::from(producers.max(1)) * 2;
+            let mut retries = 0;
+            let ours = run(|| {
+                let (r, d) = throughput_ours(producers, size, per, &text);
+                retries += d;
+                r
+            });
+            let base = if size == 64 {
+                run(|| throughput_crossbeam::<64>(producers, per))
+            } else {
+                run(|| throughput_crossbeam::<256>(producers, per))
+            };
+            report(
+                &format!("{producers}p1c {size} B (retries {retries})"),
+                ours / 1e6,
+                "ArrayQueue (shared)",
+                base / 1e6,
+                "M rec/s",
+                true,
+            );
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! Windows event JSON to [`Event`]s.
+//!
+//! Two shapes are understood, detected per record:
+//! - nested, as `evtx_dump` writes it: `{"Event": {"System": {...},
+//!   "EventData": {...}}}` with `Provider.#attributes.Name`, `EventID` (an
+//!   integer, or an object with `#text`/`#value`), `Channel`, `Computer`;
+//! - flat, as SIEM exports write it: EventData fields at the top level
+//!   beside `EventID`, `Provider`/`Provider_Name`, `Channel`, `Computer`.
+//!
+//! A file may hold one object, an array of objects, concatenated
+//! (pretty-printed) objects, or JSON lines. A malformed record is reported
+//! with its record number and line, skipped, and reading goes on.
+
+use super::lexer::{Lexer, Res, Scalar, SyntaxError};
+use super::{InputError, ReadStats};
+use crate::event::{Category, Event, Field, Value};
+use std::path::Path;
+
+/// Reads Windows event JSON, reusing one [`Event`] for every record.
+#[derive(Debug)]
+pub struct JsonReader {
+    event: Event,
+    buf: String,
+    key: String,
+}
+
+impl Default for JsonReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What one record turned out to be.
+enum Outcome {
+    Event,
+    /// Valid, but not an event Vigil matches (unknown EventID or provider).
+    Skipped,
+}
+
+/// What the record said about its origin.
+#[derive(Default)]
+struct Header {
+    event_id: Option<i64>,
+    provider_ok: bool,
+    provider_seen: bool,
+}
+
+impl JsonReader {
+    /// A reader with empty buffers.
+    pub fn new() -> Self {
+        JsonReader { event: Event::new(Category::ProcessCreation), buf: String::new(), key: String::new() }
+    }
+
+    /// Reads every record of `data` (named `name` in errors). Each event is
+    /// passed to `on_event`; each malformed record to `on_error`.
+    pub fn read(
+        &mut self,
+        name: &Path,
+        data: &[u8],
+        on_event: &mut dyn FnMut(&Event),
+        on_error: &mut dyn FnMut(InputError),
+    ) -> ReadStats {
+        let mut stats = ReadStats::default();
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        let mut pos = skip_ws(data, 0);
+        let mut line = 1;
+        let in_array = data.get(pos) == Some(&b'[');
+        if in_array {
+            pos = skip_ws(data, pos + 1);
+            if data.get(pos) == Some(&b']') {
+                return stats;
+            }
+        }
+        let mut line_pos = 0;
+        while pos < data.len() {
+            line += count_lines(&data[line_pos..pos]);
+            line_pos = pos;
+            stats.records += 1;
+            let record = stats.records;
+            match self.record(data, pos) {
+                Ok((end, outcome)) => {
+                    match outcome {
+                        Outcome::Event => {
+                            stats.events += 1;
+                            on_event(&self.event);
+                        }
+                        Outcome::Skipped => stats.skipped += 1,
+                    }
+                    pos = skip_ws(data, end);
+                }
+                Err((e, resume)) => {
+                    stats.errors += 1;
+                    let err_line = line + count_lines(data.get(pos..e.at.min(data.len())).unwrap_or_default());
+                    on_error(InputError::new(name, record, err_line as u64, e.reason));
+                    pos = match resume {
+                        Some(r) => skip_ws(data, r),
+                        None => data.len(),
+                    };
+                }
+            }
+            if in_array {
+                match data.get(pos) {
+                    Some(b',') => pos = skip_ws(data, pos + 1),
+                    Some(b']') => {
+                        pos = skip_ws(data, pos + 1);
+                        if pos < data.len() {
+                            stats.errors += 1;
+                            let l = line + count_lines(&data[line_pos..pos]);
+                            on_error(InputError::new(name, record, l as u64, "data after the closing ']'"));
+                        }
+                        break;
+                    }
+                    Some(_) => {
+                        // Missing comma: report, then treat it as a separator.
+                        stats.errors += 1;
+                        let l = line + count_lines(&data[line_pos..pos]);
+                        on_error(InputError::new(name, record, l as u64, "expected ',' or ']' after a record"));
+                    }
+                    None => {
+                        stats.errors += 1;
+                        let l = line + count_lines(&data[line_pos..]);
+                        on_error(InputError::new(name, record, l as u64, "array is not closed (truncated file?)"));
+                    }
+                }
+            } else if data.get(pos) == Some(&b',') {
+                pos = skip_ws(data, pos + 1);
+            }
+        }
+        stats
+    }
+
+    /// Parses one record starting at `start`. On error, gives where to
+    /// resume (`None`: nothing sensible is left).
+    fn record(&mut self, data: &[u8], start: usize) -> Result<(usize, Outcome), (SyntaxError, Option<usize>)> {
+        let mut lx = Lexer::new(data, std::mem::take(&mut self.buf));
+        lx.pos = start;
+        let res = parse_record(&mut lx, &mut self.event, &mut self.key);
+        let pos = lx.pos;
+        self.buf = lx.into_buf();
+        match res {
+            Ok(outcome) => Ok((pos, outcome)),
+            Err(mut e) => {
+                e.at = e.at.max(start);
+                Err((e, resume_after(data, start)))
+            }
+        }
+    }
+}
+
+/// Where to continue after a bad record: its end by bracket matching, or
+/// the next line that starts with `{`.
+fn resume_after(data: &[u8], start: usize) -> Option<usize> {
+    if let Some(end) = super::lexer::value_end(data, start) {
+        return Some(end);
+    }
+    let mut i = start + 1;
+    while let Some(off) = memchr::memchr(b'\n', data.get(i..)?) {
+        i += off + 1;
+        if data.get(i) == Some(&b'{') {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+fn count_lines(b: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', b).count()
+}
+
+fn parse_record(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<Outcome> {
+    ev.reset(Category::ProcessCreation);
+    if lx.value()? != Scalar::ObjStart {
+        return Err(SyntaxError { at: lx.pos, reason: "a record must be a JSON object" });
+    }
+    let mut h = Header::default();
+    if lx.first_member()? {
+        loop {
+            lx.string()?;
+            key.clear();
+            key.push_str(lx.last_str());
+            lx.expect(b':', "expected ':'")?;
+            match key.as_str() {
+                "Event" => nested_event(lx, ev, key, &mut h)?,
+                "System" => system(lx, ev, key, &mut h)?,
+                "EventData" | "UserData" => data_section(lx, ev, key)?,
+                _ => top_level(lx, ev, key, &mut h)?,
+            }
+            if !lx.next_member()? {
+                break;
+            }
+        }
+    }
+    Ok(finish(ev, &h))
+}
+
+fn finish(ev: &mut Event, h: &Header) -> Outcome {
+    if h.provider_seen && !h.provider_ok {
+        return Outcome::Skipped;
+    }
+    let Some(cat) = h.event_id.and_then(|id| u32::try_from(id).ok()).and_then(Category::from_sysmon_event_id) else {
+        return Outcome::Skipped;
+    };
+    ev.set_category(cat);
+    if let Some(id) = h.event_id {
+        ev.set_int(Field::EventID, id);
+    }
+    Outcome::Event
+}
+
+fn note_provider(h: &mut Header, ev: &mut Event, name: &str) {
+    h.provider_seen = true;
+    h.provider_ok = name.eq_ignore_ascii_case("Microsoft-Windows-Sysmon");
+    ev.set_str(Field::Provider_Name, name);
+}
+
+/// Sets a scalar as a named field; containers are skipped.
+fn set_scalar(lx: &mut Lexer<'_>, ev: &mut Event, name: &str, s: Scalar) -> Res<()> {
+    match s {
+        Scalar::Str => ev.set_named(name, Value::Str(lx.last_str())),
+        Scalar::Int(i) => ev.set_named(name, Value::Int(i)),
+        Scalar::Num => ev.set_named(name, Value::Str(lx.last_num())),
+        Scalar::Bool(b) => ev.set_named(name, Value::Str(if b { "true" } else { "false" })),
+        Scalar::Null | Scalar::ObjStart | Scalar::ArrStart => skip_rest(lx, s)?,
+    }
+    Ok(())
+}
+
+/// Skips the rest of a value whose first token was `s`.
+fn skip_rest(lx: &mut Lexer<'_>, s: Scalar) -> Res<()> {
+    match s {
+        Scalar::ObjStart => lx.skip_container(true),
+        Scalar::ArrStart => lx.skip_container(false),
+        _ => Ok(()),
+    }
+}
+
+/// An EventID: an integer, a numeric string, or `{"#text": ..}` / `{"#value": ..}`.
+fn event_id(lx: &mut Lexer<'_>, key: &mut String) -> Res<Option<i64>> {
+    match lx.value()? {
+        Scalar::Int(i) => Ok(Some(i)),
+        Scalar::Str => Ok(lx.last_str().trim().parse().ok()),
+        Scalar::ObjStart => {
+            let mut id = None;
+            if lx.first_member()? {
+                loop {
+                    lx.string()?;
+                    key.clear();
+                    key.push_str(lx.last_str());
+                    lx.expect(b':', "expected ':'")?;
+                    if matches!(key.as_str(), "#text" | "#value" | "value" | "Value") {
+                        id = event_id(lx, key)?;
+                    } else {
+                        lx.skip_value()?;
+                    }
+                    if !lx.next_member()? {
+                        break;
+                    }
+                }
+            }
+            Ok(id)
+        }
+        Scalar::ArrStart => {
+            lx.skip_container(false)?;
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}
+
+fn top_level(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header) -> Res<()> {
+    match key.as_str() {
+        "EventID" => h.event_id = event_id(lx, key)?,
+        "Provider" | "Provider_Name" | "ProviderName" => provider(lx, ev, key, h)?,
+        _ => {
+            let s = lx.value()?;
+            let name = std::mem::take(key);
+            set_scalar(lx, ev, &name, s)?;
+            *key = name;
+        }
+    }
+    Ok(())
+}
+
+/// `Provider`: a string, or `{"#attributes": {"Name": ..}}` / `{"Name": ..}`.
+fn provider(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header) -> Res<()> {
+    match lx.value()? {
+        Scalar::Str => {
+            note_provider(h, ev, lx.last_str());
+        }
+        Scalar::ObjStart if lx.first_member()? => loop {
+            lx.string()?;
+            key.clear();
+            key.push_str(lx.last_str());
+            lx.expect(b':', "expected ':'")?;
+            let s = lx.value()?;
+            match (key.as_str(), s) {
+                ("#attributes", Scalar::ObjStart) => provider_attrs(lx, ev, h)?,
+                ("Name" | "@Name", Scalar::Str) => note_provider(h, ev, lx.last_str()),
+                _ => skip_rest(lx, s)?,
+            }
+            if !lx.next_member()? {
+                break;
+            }
+        },
+        Scalar::ArrStart => lx.skip_container(false)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn provider_attrs(lx: &mut Lexer<'_>, ev: &mut Event, h: &mut Header) -> Res<()> {
+    if lx.first_member()? {
+        loop {
+            lx.string()?;
+            let is_name = lx.last_str() == "Name";
+            lx.expect(b':', "expected ':'")?;
+            let s = lx.value()?;
+            if is_name && s == Scalar::Str {
+                note_provider(h, ev, lx.last_str());
+            } else {
+                skip_rest(lx, s)?;
+            }
+            if !lx.next_member()? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn nested_event(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header) -> Res<()> {
+    if lx.value()? != Scalar::ObjStart {
+        return Err(SyntaxError { at: lx.pos, reason: "'Event' must be an object" });
+    }
+    if lx.first_member()? {
+        loop {
+            lx.string()?;
+            key.clear();
+            key.push_str(lx.last_str());
+            lx.expect(b':', "expected ':'")?;
+            match key.as_str() {
+                "System" => system(lx, ev, key, h)?,
+                "EventData" | "UserData" => data_section(lx, ev, key)?,
+                _ => lx.skip_value()?,
+            }
+            if !lx.next_member()? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn system(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header) -> Res<()> {
+    match lx.value()? {
+        Scalar::ObjStart => {}
+        Scalar::ArrStart => return lx.skip_container(false),
+        _ => return Ok(()),
+    }
+    if lx.first_member()? {
+        loop {
+            lx.string()?;
+            key.clear();
+            key.push_str(lx.last_str());
+            lx.expect(b':', "expected ':'")?;
+            match key.as_str() {
+                "EventID" => h.event_id = event_id(lx, key)?,
+                "Provider" => provider(lx, ev, key, h)?,
+                "Channel" | "Computer" => {
+                    let s = lx.value()?;
+                    let name = std::mem::take(key);
+                    set_scalar(lx, ev, &name, s)?;
+                    *key = name;
+                }
+                _ => lx.skip_value()?,
+            }
+            if !lx.next_member()? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `EventData`: `{"Field": value, ...}`.
+fn data_section(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<()> {
+    match lx.value()? {
+        Scalar::ObjStart => {}
+        Scalar::ArrStart => return lx.skip_container(false),
+        _ => return Ok(()),
+    }
+    if lx.first_member()? {
+        loop {
+            lx.string()?;
+            key.clear();
+            key.push_str(lx.last_str());
+            lx.expect(b':', "expected ':'")?;
+            let s = lx.value()?;
+            if key == "#attributes" {
+                skip_rest(lx, s)?;
+            } else {
+                let name = std::mem::take(key);
+                set_scalar(lx, ev, &name, s)?;
+                *key = name;
+            }
+            if !lx.next_member()? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
