@@ -32,6 +32,8 @@ pub(crate) mod irp;
 #[cfg(feature = "kernel")]
 pub(crate) mod irql;
 #[cfg(feature = "kernel")]
+pub(crate) mod layout;
+#[cfg(feature = "kernel")]
 pub(crate) mod lend;
 #[cfg(feature = "kernel")]
 pub(crate) mod log;
