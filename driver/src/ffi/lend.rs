@@ -38,6 +38,20 @@ pub(crate) struct Attached {
     pub(crate) file_object: usize,
 }
 
+/// What the driver asks of a ring it is lent.
+pub(crate) struct LoanTerms {
+    /// The client's wakeup event.
+    pub(crate) event: UserEvent,
+    /// Shards to lay out (fewer if the buffer is too small for them).
+    pub(crate) shards: u32,
+    /// Largest record to write (capped by the layout).
+    pub(crate) max_record: usize,
+    /// The producer's shard slots.
+    pub(crate) slots: &'static [ShardSlot],
+    /// Largest buffer accepted.
+    pub(crate) max_bytes: usize,
+}
+
 /// The loan: the attached producer and the pending IRP that lends the memory.
 pub(crate) struct RingLease {
     attached: RundownCell<Attached>,
@@ -131,20 +145,12 @@ impl RingLease {
     }
 
     /// Attaches the ring lent by `irp` (IOCTL_ATTACH_RING, whose input the caller has
-    /// validated): maps its MDL, lays out `shards` shards over it (refusing more than
-    /// `max_bytes`), initializes the ring and publishes its producer, then queues the IRP.
+    /// validated): maps its MDL, lays out the shards over it (refusing more than
+    /// `terms.max_bytes`), initializes the ring and publishes its producer, then queues the IRP.
     /// Returns the status for the dispatch routine: STATUS_PENDING when attached (the IRP
     /// is queued, or already completed by a racing cancel), else an error with the IRP
     /// completed.
-    pub(crate) fn lend(
-        &'static self,
-        irp: Irp,
-        event: UserEvent,
-        shards: u32,
-        max_record: usize,
-        slots: &'static [ShardSlot],
-        max_bytes: usize,
-    ) -> NTSTATUS {
+    pub(crate) fn lend(&'static self, irp: Irp, terms: LoanTerms) -> NTSTATUS {
         if !self.ready.load(Ordering::Acquire) {
             irp.complete(status::INVALID_DEVICE_STATE, 0);
             return status::INVALID_DEVICE_STATE;
@@ -153,20 +159,13 @@ impl RingLease {
             irp.complete(status::DEVICE_ALREADY_ATTACHED, 0);
             return status::DEVICE_ALREADY_ATTACHED;
         }
-        let result = self.lend_locked(irp, event, shards, max_record, slots, max_bytes);
+        let result = self.lend_locked(irp, terms);
         self.lending.store(false, Ordering::Release);
         result
     }
 
-    fn lend_locked(
-        &'static self,
-        irp: Irp,
-        event: UserEvent,
-        shards: u32,
-        max_record: usize,
-        slots: &'static [ShardSlot],
-        max_bytes: usize,
-    ) -> NTSTATUS {
+    fn lend_locked(&'static self, irp: Irp, terms: LoanTerms) -> NTSTATUS {
+        let LoanTerms { event, shards, max_record, slots, max_bytes } = terms;
         // Attaching resets the shard slots' positions: never while another ring uses them.
         if self.attached.is_open() || !self.pending.load(Ordering::Acquire).is_null() {
             irp.complete(status::DEVICE_ALREADY_ATTACHED, 0);

@@ -12,6 +12,7 @@ use super::{port, timers};
 use crate::ffi::event::UserEvent;
 use crate::ffi::irp::Irp;
 use crate::ffi::irql;
+use crate::ffi::lend::LoanTerms;
 use crate::ffi::log::klog;
 use crate::logic::ioctl::{self, DriverInfo, Request, StatsHeader};
 use crate::logic::status;
@@ -122,7 +123,8 @@ fn attach(irp: Irp) -> i32 {
     };
     let shards = ioctl::shard_count(request.shard_count, irql::active_processors());
     let max_record = DRIVER.config.with(|c| c.get().max_record_size) as usize;
-    let result = DRIVER.ring.lend(irp, event, shards, max_record, &DRIVER.slots, ioctl::MAX_RING_BYTES);
+    let terms = LoanTerms { event, shards, max_record, slots: &DRIVER.slots, max_bytes: ioctl::MAX_RING_BYTES };
+    let result = DRIVER.ring.lend(irp, terms);
     if result == status::PENDING {
         let attached = DRIVER.ring.shard_count();
         if attached != 0 {
