@@ -129,7 +129,10 @@ impl ShardState {
         if aligned != raw || raw < self.floor || raw > self.pos {
             self.counters.consumer_rejects += 1;
         }
-        self.floor = aligned.clamp(self.floor, self.pos);
+        // Not `clamp`: it panics when min > max, and although `floor <= pos` always holds
+        // here, the kernel build must not keep that panic path (the driver's no-panic
+        // check fails on any).
+        self.floor = aligned.max(self.floor).min(self.pos);
     }
 }
 
@@ -313,7 +316,9 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
     /// The shard writer `cpu` uses.
     #[inline]
     pub fn shard_for(&self, cpu: u32) -> u32 {
-        cpu % self.region.layout().shard_count()
+        // `RingLayout` guarantees at least one shard; `checked_rem` keeps the
+        // division-by-zero panic path out of the kernel build all the same.
+        cpu.checked_rem(self.region.layout().shard_count()).unwrap_or(0)
     }
 
     /// Writes `record` to the shard of `cpu`. Never blocks beyond the shard
