@@ -208,3 +208,23 @@ fn threaded_producers_and_consumer() {
     assert_eq!(events + lost + flushed, 3 * per, "every push is delivered or reported lost");
     assert_eq!(c.stats().resyncs, 0);
 }
+
+#[test]
+fn has_room_tracks_space_without_side_effects() {
+    let layout = RingLayout::new(1, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 1024).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let path = utf16(&"r".repeat(400)); // 856-byte records
+    let mut written = 0;
+    while p.has_room(0, 856) {
+        assert!(matches!(p.push(0, &write_rec(&path, 0)), Push::Written { .. }));
+        written += 1;
+    }
+    assert_eq!(written, 4, "4 x 856 bytes fit in 4096, a fifth does not");
+    assert_eq!(p.counters(0).unwrap().dropped(), 0, "asking takes nothing");
+    drain(&mut c);
+    assert!(p.has_room(0, 856), "room again once the consumer released");
+    assert!(matches!(p.push(0, &write_rec(&path, 0)), Push::Written { seq: 4 }), "no sequence number was used up");
+}

@@ -314,6 +314,28 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         cpu.checked_rem(self.region.layout().shard_count()).unwrap_or(0)
     }
 
+    /// Whether a record of `size` bytes would fit in `cpu`'s shard now
+    /// (lap padding and a pending `Lost` record included). Takes no sequence
+    /// number and counts nothing: for user-mode producers that prefer to wait
+    /// for room (as an rtrb producer does) instead of dropping. The driver
+    /// never waits and never calls it.
+    pub fn has_room(&self, cpu: u32, size: usize) -> bool {
+        let shard = self.shard_for(cpu);
+        let (Some(slot), Some(ctl)) = (self.slots.get(shard as usize), self.region.control(shard)) else {
+            return false;
+        };
+        let size = (size as u64 + RECORD_ALIGN as u64 - 1) & !(RECORD_ALIGN as u64 - 1);
+        slot.state.with(|st| {
+            let need_both = [LOST_SIZE, size];
+            let need: &[u64] = if st.lost_count > 0 { &need_both } else { &need_both[1..] };
+            if !fits(st, self.shard_size, need) {
+                // Acquire: as in `push_locked`.
+                st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire));
+            }
+            fits(st, self.shard_size, need)
+        })
+    }
+
     /// Writes `record` to the shard of `cpu`. Never blocks beyond the shard
     /// lock's critical section and never allocates: if the shard is full the
     /// record is dropped and counted.
