@@ -6,6 +6,7 @@ pub mod capture;
 pub mod enrich;
 pub mod event;
 pub mod input;
+pub mod live;
 pub mod mapping;
 pub mod replay;
 #[cfg(target_os = "linux")]
