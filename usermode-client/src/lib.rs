@@ -12,4 +12,6 @@ pub mod replay;
 #[cfg(target_os = "linux")]
 pub mod shm;
 pub mod sigma;
+#[cfg(target_os = "linux")]
+pub mod sim;
 pub mod synth;
