@@ -42,6 +42,9 @@ pub struct SimulateArgs {
     /// Leave the region and its side files in place at exit.
     #[arg(long)]
     keep: bool,
+    /// Milliseconds to wait after publishing the region before producing.
+    #[arg(long, default_value_t = 0)]
+    start_delay_ms: u64,
 }
 
 impl SimulateArgs {
@@ -58,6 +61,7 @@ impl SimulateArgs {
             heartbeat: Duration::from_millis(self.heartbeat_ms),
             pregenerate: self.pregenerate,
             keep: self.keep,
+            start_delay: Duration::from_millis(self.start_delay_ms),
         };
         let report = sim::run(&opts, vigil::live::stop::flag(), &mut || {
             eprintln!("ready: /dev/shm/{} ({} shards of {} KiB)", self.shm, self.shards, self.shard_kib);

@@ -77,6 +77,9 @@ pub struct LiveStats {
     pub captured: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// From the first batch of records to the last: the time spent
+    /// analyzing a stream (throughput is `records / active`).
+    pub active: Duration,
 }
 
 impl LiveStats {
@@ -127,6 +130,9 @@ struct Pipeline {
     capture_error: Option<CaptureError>,
     host: Option<HostInfo>,
     stats: LiveStats,
+    /// When the first batch arrived, and the record count after the last.
+    first_batch: Option<Instant>,
+    seen: u64,
 }
 
 impl Pipeline {
@@ -144,6 +150,8 @@ impl Pipeline {
             capture_error: None,
             host: None,
             stats: LiveStats::default(),
+            first_batch: None,
+            seen: 0,
         }
     }
 
@@ -207,8 +215,14 @@ impl Pipeline {
         }
     }
 
-    /// After each batch: account names looked up meanwhile go to the capture.
+    /// After each batch: account names looked up meanwhile go to the
+    /// capture; the active time is updated.
     fn after_batch(&mut self) {
+        if self.stats.records > self.seen {
+            self.seen = self.stats.records;
+            let now = Instant::now();
+            self.stats.active = now - *self.first_batch.get_or_insert(now);
+        }
         let new = self.mapper.accounts.take_new();
         if !new.is_empty()
             && let Some(w) = &mut self.writer

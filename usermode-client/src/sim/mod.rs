@@ -56,6 +56,10 @@ pub struct SimOptions {
     pub pregenerate: bool,
     /// Leave the region and side files in place at exit.
     pub keep: bool,
+    /// Wait this long after publishing the region before producing (so a
+    /// consumer can attach first; records are dropped and counted until one
+    /// does, as the driver's are).
+    pub start_delay: Duration,
 }
 
 impl SimOptions {
@@ -73,6 +77,7 @@ impl SimOptions {
             heartbeat: Duration::from_secs(1),
             pregenerate: false,
             keep: false,
+            start_delay: Duration::ZERO,
         }
     }
 }
@@ -199,6 +204,7 @@ pub fn run(opts: &SimOptions, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -> 
     };
     let events: Box<dyn Iterator<Item = SynthEvent>> =
         if opts.pregenerate { Box::new(workload.collect::<Vec<_>>().into_iter()) } else { Box::new(workload) };
+    std::thread::sleep(opts.start_delay);
     let report = threads::drive(&shared, events, opts, &names.stats, stop);
     let _ = shared.write_stats(&names.stats);
     if !opts.keep {
