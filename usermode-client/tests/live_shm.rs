@@ -287,3 +287,55 @@ fn a_hostile_process_scribbling_the_header_cannot_make_the_producer_misbehave() 
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_analyzer_follows_the_producer_through_a_crash_and_a_restart() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = temp_dir("restart");
+    let name = format!("vigil-restart-{}", std::process::id());
+    let names = ShmNames::new(&name).unwrap();
+    let summary = dir.join("summary.json");
+    let source = format!("shm:{name}");
+    // The analyzer starts first and waits for a producer.
+    let mut analyzer = Proc::spawn(
+        VIGIL,
+        &["run", "--source", &source, "--stats-every", "0.1", "--summary", summary.to_str().unwrap()],
+    );
+    let mut log = Vec::new();
+    wait_line(&analyzer.err, Duration::from_secs(10), &mut |l| log.push(l.to_owned()), &|l| {
+        l.contains("no such region")
+    });
+
+    // Producer 1 crashes mid-run (SIGKILL): its region stays, stale.
+    let sim = |events: &str| {
+        Proc::spawn(VIGIL, &["simulate-driver", "--shm", &name, "--rate", "40000", "--events", events, "--seed", "3"])
+    };
+    let mut first = sim("1000000");
+    wait_line(&analyzer.err, Duration::from_secs(10), &mut |l| log.push(l.to_owned()), &|l| {
+        records_in(l).is_some_and(|n| n >= 10_000)
+    });
+    first.signal(libc::SIGKILL);
+    first.wait_exit(Duration::from_secs(5));
+    assert!(names.ring.exists(), "a crashed producer leaves its region");
+
+    // Producer 2 publishes a new region under the same name and finishes.
+    let mut second = sim("20000");
+    assert!(second.wait_exit(Duration::from_secs(20)).success());
+    let report = json(&wait_line(&second.out, Duration::from_secs(5), &mut |_| {}, &|l| l.starts_with('{')));
+    wait_line(&analyzer.err, Duration::from_secs(20), &mut |l| log.push(l.to_owned()), &|l| {
+        l.contains("removed its region")
+    });
+    analyzer.signal(libc::SIGTERM);
+    assert!(analyzer.wait_exit(Duration::from_secs(10)).success());
+    log.extend(drain(&analyzer.err));
+    assert!(log.iter().any(|l| l.contains("replaced its region (it restarted)")), "{log:#?}");
+
+    let s = json(&std::fs::read_to_string(&summary).unwrap());
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!((n("attaches"), n("detaches")), (2, 2), "{s}");
+    assert_eq!((n("decode_errors"), n("resyncs"), n("seq_gaps")), (0, 0, 0), "{s}");
+    let second_records: u64 =
+        report["shards"].as_array().unwrap().iter().map(|s| s["produced"].as_u64().unwrap()).sum();
+    assert!(n("records") >= 10_000 + second_records, "both producers' records were read: {s}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

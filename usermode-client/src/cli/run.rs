@@ -139,6 +139,10 @@ fn rules(path: Option<&PathBuf>) -> anyhow::Result<RuleSet> {
 /// The live loop behind `vigil run` and `vigil service run`.
 pub fn run_live(args: &RunArgs, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
     let rules = rules(args.rules.as_ref())?;
+    if let Some(p) = &args.record {
+        // Fail now rather than at the first attach, which may be much later.
+        std::fs::File::create(p).with_context(|| format!("{}: cannot create the capture", p.display()))?;
+    }
     let mut source = open_source(&args.source)?;
     let mut log = Log::open(args.log.as_ref())?;
     let engine = Engine::new(&rules);
@@ -178,7 +182,8 @@ pub fn run_live(args: &RunArgs, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
                 }
                 Notice::Tick(s, driver) => {
                     log.say(&format!("stats: {}", summary_line(s)));
-                    for l in driver.map(driver_stats_lines).unwrap_or_default() {
+                    // Mode, ring and totals; per-shard counters are `vigil stats`'s.
+                    for l in driver.map(driver_stats_lines).unwrap_or_default().iter().take(3) {
                         log.say(&format!("  driver: {l}"));
                     }
                 }

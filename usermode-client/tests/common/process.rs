@@ -59,6 +59,27 @@ impl Proc {
     }
 }
 
+impl Drop for Proc {
+    /// A failed test leaves nothing running: SIGTERM (the producer removes
+    /// its /dev/shm names on it), then SIGKILL if it lingers.
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        // SAFETY: `kill` on the pid of a child we have not reaped yet.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let end = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < end {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Reads `rx` until `pred` holds for a line (every line goes to `seen`),
 /// failing after `limit`.
 pub fn wait_line(

@@ -112,6 +112,8 @@ impl DriverPort {
         }
         self.event.reset();
         let p = &mut *self.pending;
+        // A stale body must not pass for a new notification.
+        p.buf.body = Notification::ZERO;
         p.ov = OVERLAPPED { hEvent: self.event.handle(), ..p.ov };
         p.ov.Internal = 0;
         p.ov.InternalHigh = 0;
@@ -146,7 +148,9 @@ impl DriverPort {
         }
         let body = self.pending.buf.body;
         self.arm()?;
-        let complete = n as usize >= size_of::<MessageBuffer>();
+        // `n` counts the message (with or without FltMgr's header, depending
+        // on how one reads the documentation): require at least the body.
+        let complete = n as usize >= size_of::<Notification>();
         Ok((complete && body.magic == NOTIFY_MAGIC).then_some(body))
     }
 }
