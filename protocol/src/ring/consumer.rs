@@ -329,11 +329,35 @@ impl Consumer {
     }
 
     fn resync(&mut self, shard: u32, from: u64, to: u64) {
-        self.stats.resyncs += 1;
-        self.stats.resync_bytes += to.abs_diff(from);
+        self.stats.resyncs = self.stats.resyncs.saturating_add(1);
+        // `to` is whatever a hostile peer stored: the distance can be close
+        // to 2^64, and the sum must not overflow (a panic in checked builds).
+        self.stats.resync_bytes = self.stats.resync_bytes.saturating_add(to.abs_diff(from));
         if let Some(p) = self.pos.get_mut(shard as usize) {
             *p = to;
         }
         self.release(shard, to);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_published_positions_are_counted_without_overflow() {
+        let layout = RingLayout::new(1, 4096).unwrap();
+        let mem = SharedMemory::alloc_for(layout);
+        let slots = [super::super::ShardSlot::new()];
+        let _p = super::super::Producer::attach(mem.clone(), layout, &slots[..], super::super::NoNotify, 1024).unwrap();
+        let mut c = Consumer::attach(mem).unwrap();
+        let published = &c.region.control(0).unwrap().producer.0.published;
+        // Far ahead, then far behind (0): each is a resync of ~2^64 bytes.
+        published.store(!7, Ordering::Release);
+        assert_eq!(c.poll(10, &mut |_| panic!("nothing to read")), 0);
+        let published = &c.region.control(0).unwrap().producer.0.published;
+        published.store(0, Ordering::Release);
+        assert_eq!(c.poll(10, &mut |_| panic!("nothing to read")), 0);
+        assert_eq!((c.stats().resyncs, c.stats().resync_bytes), (2, u64::MAX));
     }
 }
