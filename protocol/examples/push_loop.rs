@@ -21,9 +21,9 @@ fn main() {
     for i in 0..n {
         std::hint::black_box(p.push(0, std::hint::black_box(&rec)));
         if i % 8192 == 8191 {
-            c.poll(usize::MAX, &mut |_| seen += 1);
+            c.poll_raw(0, usize::MAX, &mut |_| seen += 1);
         }
     }
-    c.poll(usize::MAX, &mut |_| seen += 1);
+    c.poll_raw(0, usize::MAX, &mut |_| seen += 1);
     println!("{seen}");
 }

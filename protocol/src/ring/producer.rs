@@ -124,15 +124,18 @@ impl ShardState {
     /// `[floor, pos]`: a consumer that writes garbage can make the producer
     /// overwrite records it has not read yet (its own loss), never write
     /// outside the shard or block.
-    fn advance_floor(&mut self, raw: u64) {
+    /// Returns whether the value was rejected (and counted).
+    fn advance_floor(&mut self, raw: u64) -> bool {
         let aligned = raw & !(RECORD_ALIGN as u64 - 1);
-        if aligned != raw || raw < self.floor || raw > self.pos {
+        let rejected = aligned != raw || raw < self.floor || raw > self.pos;
+        if rejected {
             self.counters.consumer_rejects += 1;
         }
         // Not `clamp`: it panics when min > max, and although `floor <= pos` always holds
         // here, the kernel build must not keep that panic path (the driver's no-panic
         // check fails on any).
         self.floor = aligned.max(self.floor).min(self.pos);
+        rejected
     }
 }
 
@@ -328,9 +331,11 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         slot.state.with(|st| {
             let need_both = [LOST_SIZE, size];
             let need: &[u64] = if st.lost_count > 0 { &need_both } else { &need_both[1..] };
-            if !fits(st, self.shard_size, need) {
+            if !fits(st, self.shard_size, need)
                 // Acquire: as in `push_locked`.
-                st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire));
+                && st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire))
+            {
+                ctl.producer.0.consumer_rejects.store(st.counters.consumer_rejects, Ordering::Relaxed);
             }
             fits(st, self.shard_size, need)
         })
@@ -357,8 +362,6 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
 
     fn push_locked<R: Encode + ?Sized>(&self, st: &mut ShardState, shard: u32, record: &R) -> (Push, bool) {
         let seq = st.take_seq();
-        let (dropped_before, lost_before, rejects_before) =
-            (st.counters.dropped(), st.counters.lost_records, st.counters.consumer_rejects);
         let Some(ctl) = self.region.control(shard) else {
             return (Push::Dropped { seq, reason: DropReason::Full }, false);
         };
@@ -375,28 +378,33 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         // leaves too little room: no cross-CPU traffic while there is space.
         let need_both = [LOST_SIZE, size];
         let need: &[u64] = if lost_pending { &need_both } else { &need_both[1..] };
+        let p = &ctl.producer.0;
         if !fits(st, shard_size, need) {
             // Acquire pairs with the consumer's Release store of `consumer`
             // in `Consumer::release`: it has finished reading the bytes below
             // the value we see, so we may overwrite them.
-            st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire));
+            if st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire)) {
+                p.consumer_rejects.store(st.counters.consumer_rejects, Ordering::Relaxed);
+            }
         }
         let result = if fits(st, shard_size, need) {
             if lost_pending {
                 self.write_lost(st, shard, record.stamp());
+                p.lost_records.store(st.counters.lost_records, Ordering::Relaxed);
             }
             self.write_at(st, shard, &plan, seq, record);
             Push::Written { seq }
         } else {
             st.note_lost(seq, size);
             st.counters.dropped_full += 1;
+            p.dropped.store(st.counters.dropped(), Ordering::Relaxed);
             if fits(st, shard_size, &[LOST_SIZE]) {
                 self.write_lost(st, shard, record.stamp());
+                p.lost_records.store(st.counters.lost_records, Ordering::Relaxed);
             }
             Push::Dropped { seq, reason: DropReason::Full }
         };
 
-        let p = &ctl.producer.0;
         // Publish and take the wakeup request in one RMW. Release pairs with
         // the consumer's Acquire loads of `published` (`Consumer::poll_shard`,
         // `Consumer::prepare_wait`): the record bytes written above are
@@ -411,19 +419,9 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         if wake {
             st.counters.wakeups += 1;
         }
-        // Informational copies: `produced` always (same line as
-        // `published`), the rest only when they changed.
-        let c = &st.counters;
-        p.produced.store(c.produced, Ordering::Relaxed);
-        if c.dropped() != dropped_before {
-            p.dropped.store(c.dropped(), Ordering::Relaxed);
-        }
-        if c.lost_records != lost_before {
-            p.lost_records.store(c.lost_records, Ordering::Relaxed);
-        }
-        if c.consumer_rejects != rejects_before {
-            p.consumer_rejects.store(c.consumer_rejects, Ordering::Relaxed);
-        }
+        // Informational copies: `produced` here (same line as `published`);
+        // the others where they change, on the slow paths above.
+        p.produced.store(st.counters.produced, Ordering::Relaxed);
         (result, wake)
     }
 
