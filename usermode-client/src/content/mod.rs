@@ -20,6 +20,9 @@
 pub mod build;
 pub mod check;
 pub mod corpus;
+pub mod driver_config;
 pub mod pack;
+pub mod rollout;
 pub mod runtime;
 pub mod schema;
+pub mod sim;

@@ -19,6 +19,7 @@ use super::active::{ActiveContent, Snapshot};
 use crate::content::check::Budget;
 use crate::event::Event;
 use crate::sigma::{Engine, RuleId, RuleSet};
+use std::borrow::Borrow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -58,9 +59,9 @@ impl Evaluator {
         Self { active, snapshot, engine, budget, hits: Vec::new(), times: Vec::new() }
     }
 
-    /// Evaluates `events` with the current snapshot, then quarantines any
-    /// rule found over budget.
-    pub fn run(&mut self, events: &[Event]) -> BatchOutcome {
+    /// Evaluates `events` (owned or borrowed) with the current snapshot,
+    /// then quarantines any rule found over budget.
+    pub fn run<E: Borrow<Event>>(&mut self, events: &[E]) -> BatchOutcome {
         let snap = self.active.load();
         if snap.generation != self.snapshot.generation {
             self.engine = snap.engine.clone();
@@ -70,14 +71,18 @@ impl Evaluator {
         self.times.clear();
         for (i, ev) in events.iter().enumerate() {
             let t = Instant::now();
-            self.engine.matches(ev, &mut self.hits);
+            self.engine.matches(ev.borrow(), &mut self.hits);
             let ns = elapsed_ns(t);
             self.times.push(ns);
             out.eval_ns = out.eval_ns.saturating_add(ns);
             out.hits.extend(self.hits.iter().map(|&r| (i, r)));
         }
-        let suspects: Vec<&Event> =
-            events.iter().zip(&self.times).filter(|&(_, &ns)| ns > self.budget.max_ns).map(|(e, _)| e).collect();
+        let suspects: Vec<&Event> = events
+            .iter()
+            .zip(&self.times)
+            .filter(|&(_, &ns)| ns > self.budget.max_ns)
+            .map(|(e, _)| e.borrow())
+            .collect();
         if suspects.is_empty() {
             return out;
         }
