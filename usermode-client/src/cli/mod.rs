@@ -1,5 +1,6 @@
 //! The `vigil` command line: one module per subcommand.
 
+mod content;
 mod demo;
 mod replay;
 mod report;
@@ -24,6 +25,9 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Generate a synthetic workstation, capture it, and detect the attack in it.
     Demo(demo::DemoArgs),
+    /// Content safety: packs, checks, staged rollout, fleet simulation.
+    #[command(subcommand)]
+    Content(content::ContentCommand),
 }
 
 impl Cli {
@@ -33,6 +37,7 @@ impl Cli {
             Command::Rules(c) => c.run(),
             Command::Replay(a) => a.run(),
             Command::Demo(a) => a.run(),
+            Command::Content(c) => c.run(),
         }
     }
 }

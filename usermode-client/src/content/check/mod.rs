@@ -168,7 +168,7 @@ pub fn check_sources(
         let meta = set.meta(id);
         let Some((path, text)) = texts.get_key_value(&meta.path) else { continue };
         let (problems, warnings, examples) = static_checks(&set, id, text);
-        let cost = corpus.map(|c| cost::measure(&set, id, c.of(set.category(id)), &opts.budget));
+        let cost = corpus.map(|c| cost::measure(&set, id, c.of(set.category(id)), c.stress(), &opts.budget));
         let mut report = RuleReport {
             path: (*path).clone(),
             id: meta.id.clone(),

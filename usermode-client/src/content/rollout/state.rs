@@ -82,6 +82,15 @@ pub enum PinTarget {
     Ring(String),
 }
 
+impl std::fmt::Display for PinTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PinTarget::Host(h) => write!(f, "host {h}"),
+            PinTarget::Ring(r) => write!(f, "ring {r}"),
+        }
+    }
+}
+
 /// A host or ring held on a pack whatever the rollout does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -300,8 +309,8 @@ impl Rollout {
         }
         self.pins.retain(|p| p.target != target);
         let what = match &pack {
-            Some(p) => format!("{target:?} pinned to {}", p.get(..12).unwrap_or(p)),
-            None => format!("{target:?} unpinned"),
+            Some(p) => format!("{target} pinned to {}", p.get(..12).unwrap_or(p)),
+            None => format!("{target} unpinned"),
         };
         if let Some(pack) = pack {
             self.pins.push(Pin { target, pack });
