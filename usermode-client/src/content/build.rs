@@ -66,7 +66,7 @@ pub fn normalize(text: &str) -> String {
 pub fn read_rules(dir: &Path) -> Result<Vec<(PathBuf, String)>, BuildError> {
     let mut files = Vec::new();
     walk(dir, dir, &mut files)?;
-    files.sort_by(|a, b| rel_name(&a.0).cmp(&rel_name(&b.0)));
+    files.sort_by_key(|a| rel_name(&a.0));
     if files.is_empty() {
         return Err(BuildError::Empty { dir: dir.into() });
     }

@@ -83,13 +83,16 @@ impl std::fmt::Display for ContentAlert {
     }
 }
 
+/// Content hash and the limits it was compiled with.
+type CacheKey = ([u8; 32], pack::Limits);
+
 /// Compiled content shared by every runtime of a process, keyed by content
 /// hash and limits. Each runtime still verifies the pack's bytes, digest,
 /// signature and manifest itself; only compiling identical content is
 /// shared. (The fleet simulation runs 10,000 runtimes in one process.)
 #[derive(Debug, Default)]
 pub struct CompileCache {
-    compiled: Mutex<HashMap<([u8; 32], pack::Limits), Arc<Compiled>>>,
+    compiled: Mutex<HashMap<CacheKey, Arc<Compiled>>>,
 }
 
 impl CompileCache {
