@@ -242,6 +242,12 @@ impl Rollout {
         if now < r.ring_started + bake || !reported {
             return Decision::Wait;
         }
+        self.next_ring(now)
+    }
+
+    /// Moves the baking release to its next ring, or completes it.
+    fn next_ring(&mut self, now: u64) -> Decision {
+        let Some(r) = self.release.as_mut() else { return Decision::Idle };
         if r.ring + 1 == self.channel.rings.len() {
             r.phase = Phase::Complete;
             r.ended = Some(now);
@@ -261,14 +267,11 @@ impl Rollout {
     /// Moves the release to its next ring now, without waiting for the bake
     /// (an operator's decision, recorded as such).
     pub fn force_advance(&mut self, now: u64) -> Result<Decision, RolloutError> {
-        let Some(r) = self.release.as_mut().filter(|r| r.phase == Phase::Baking) else {
+        if !self.release.as_ref().is_some_and(|r| r.phase == Phase::Baking) {
             return Err(RolloutError::NoRelease);
-        };
-        r.ring_started = 0;
-        let ring_hosts = 0;
-        let d = self.step(now, &Tally::default(), &Tally::default(), ring_hosts);
+        }
         self.note(now, "(bake skipped by operator)".into());
-        Ok(d)
+        Ok(self.next_ring(now))
     }
 
     fn roll_back_now(&mut self, now: u64, reason: String) {
@@ -336,5 +339,61 @@ impl Rollout {
             return Some(&r.pack.digest);
         }
         self.last_known_good.as_ref().map(|p| p.digest.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack(v: u64) -> PackRef {
+        PackRef { digest: format!("{v:064x}"), pack_version: v, rules: 1 }
+    }
+
+    fn in_ring(r: &Rollout, ring: usize) -> String {
+        (0..).map(|i| format!("h{i}")).find(|h| ring_of(&r.channel, h) == ring).unwrap()
+    }
+
+    #[test]
+    fn releases_move_ring_by_ring_and_pins_win() {
+        let mut r = Rollout::new(Channel::standard());
+        r.start(pack(1), 0).unwrap();
+        assert_eq!(r.last_known_good, Some(pack(1)));
+        r.start(pack(2), 10).unwrap();
+        assert!(matches!(r.start(pack(3), 10), Err(RolloutError::InProgress(_))));
+        let (canary, broad) = (in_ring(&r, 0), in_ring(&r, 2));
+        assert_eq!(r.assigned(&canary), Some(pack(2).digest.as_str()));
+        assert_eq!(r.assigned(&broad), Some(pack(1).digest.as_str()));
+
+        let quiet = Tally::default();
+        assert_eq!(r.step(10 + 3_600, &quiet, &quiet, 0), Decision::Wait, "canary bakes 4 h");
+        r.pause(20, true).unwrap();
+        assert_eq!(r.step(10 + 5 * 3_600, &quiet, &quiet, 0), Decision::Idle, "paused releases do not move");
+        assert_eq!(r.assigned(&canary), Some(pack(2).digest.as_str()), "a pause keeps exposure where it is");
+        r.pause(30, false).unwrap();
+        assert_eq!(r.step(10 + 5 * 3_600, &quiet, &quiet, 0), Decision::Advanced { ring: 1 });
+        r.pin(40, PinTarget::Host(canary.clone()), Some(pack(1).digest)).unwrap();
+        assert_eq!(r.assigned(&canary), Some(pack(1).digest.as_str()), "a host pin beats the release");
+        assert!(matches!(r.pin(40, PinTarget::Ring("nope".into()), None), Err(RolloutError::NoSuchRing(_))));
+        assert_eq!(r.force_advance(50).unwrap(), Decision::Advanced { ring: 2 });
+        assert_eq!(r.assigned(&broad), Some(pack(2).digest.as_str()));
+        assert_eq!(r.force_advance(60).unwrap(), Decision::Completed);
+        assert_eq!(r.last_known_good, Some(pack(2)));
+        assert!(matches!(r.start(pack(2), 70), Err(RolloutError::NotNewer { got: 2, lkg: 2 })));
+    }
+
+    #[test]
+    fn a_failing_gate_rolls_back_and_every_host_returns_to_the_last_known_good() {
+        let mut r = Rollout::new(Channel::standard());
+        r.start(pack(1), 0).unwrap();
+        r.start(pack(2), 0).unwrap();
+        let canary = in_ring(&r, 0);
+        let failing = Tally { hosts: 10, failed: 10, ..Tally::default() };
+        assert!(matches!(r.step(3_600, &failing, &Tally::default(), 10), Decision::RolledBack(_)));
+        assert_eq!(r.assigned(&canary), Some(pack(1).digest.as_str()));
+        let rel = r.release.as_ref().unwrap();
+        assert_eq!((rel.phase, rel.ended), (Phase::RolledBack, Some(3_600)));
+        assert!(rel.reason.as_deref().unwrap().contains("analyzer failures on 100.00 % of hosts"));
+        assert!(matches!(r.rollback(3_700, "again"), Err(RolloutError::NoRelease)));
     }
 }

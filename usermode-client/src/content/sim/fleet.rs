@@ -78,13 +78,13 @@ pub fn run(scenario: Scenario, cfg: &SimConfig) -> Outcome {
     let mut hosts: Vec<Host> =
         (0..cfg.hosts).map(|i| Host::new(i, trust.clone(), Arc::clone(&cache), cfg.budget)).collect();
     // Nothing known good yet: the first pack goes to everyone.
-    let _ = rollout.start(lkg.clone(), 0);
+    rollout.start(lkg.clone(), 0).unwrap_or_else(|e| panic!("simulation: {e}"));
     for h in &mut hosts {
         let i = h.index;
         h.sync(&lkg.digest, || fetch(&lkg.digest, i));
         h.take_alerts();
     }
-    let _ = rollout.start(rel.clone(), 0);
+    rollout.start(rel.clone(), 0).unwrap_or_else(|e| panic!("simulation: {e}"));
 
     let mut out = Outcome { scenario, hosts: cfg.hosts, ..Outcome::default() };
     let mut offered = vec![false; cfg.hosts];
