@@ -175,7 +175,12 @@ fn field(field: &'static str, reason: impl Into<String>) -> PackError {
 
 /// Verifies a pack's bytes, manifest and content; compiles nothing.
 pub fn verify(bytes: &[u8], policy: &TrustPolicy) -> Result<VerifiedPack, PackError> {
-    let sealed = format::open(bytes, policy)?;
+    parse(&format::open(bytes, policy)?)
+}
+
+/// The manifest and rules of a pack whose framing, digest and signature
+/// [`format::open`] verified.
+pub fn parse(sealed: &format::Sealed<'_>) -> Result<VerifiedPack, PackError> {
     let manifest: Manifest = serde_json::from_slice(sealed.manifest).map_err(|e| PackError::Manifest(e.to_string()))?;
     if manifest.format != format::FORMAT_VERSION {
         return Err(field(

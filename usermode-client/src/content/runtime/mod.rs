@@ -83,27 +83,29 @@ impl std::fmt::Display for ContentAlert {
     }
 }
 
-/// Content hash and the limits it was compiled with.
-type CacheKey = ([u8; 32], pack::Limits);
-
-/// Compiled content shared by every runtime of a process, keyed by content
-/// hash and limits. Each runtime still verifies the pack's bytes, digest,
-/// signature and manifest itself; only compiling identical content is
-/// shared. (The fleet simulation runs 10,000 runtimes in one process.)
+/// Parsed and compiled packs shared by every runtime of a process, keyed by
+/// the pack's digest. Each runtime still checks the framing, the digest and
+/// the signature of the bytes it received itself ([`pack::format::open`]);
+/// what is shared is only the deterministic rest (manifest, split, compile,
+/// static checks) of bytes already proven identical. (The fleet simulation
+/// runs 10,000 runtimes in one process.)
 #[derive(Debug, Default)]
 pub struct CompileCache {
-    compiled: Mutex<HashMap<CacheKey, Arc<Compiled>>>,
+    loaded: Mutex<HashMap<[u8; 32], Loaded>>,
 }
 
+type Loaded = (Arc<VerifiedPack>, Arc<Compiled>);
+
 impl CompileCache {
-    fn get_or_compile(&self, p: &VerifiedPack) -> Result<Arc<Compiled>, PackError> {
-        let key = (p.content_sha256, p.manifest.limits);
-        if let Some(c) = self.compiled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
-            return Ok(Arc::clone(c));
+    fn get_or_load(&self, sealed: &pack::format::Sealed<'_>) -> Result<Loaded, PackError> {
+        let lock = || self.loaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((v, c)) = lock().get(&sealed.digest) {
+            return Ok((Arc::clone(v), Arc::clone(c)));
         }
-        let c = Arc::new(pack::compile(p)?);
-        self.compiled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, Arc::clone(&c));
-        Ok(c)
+        let v = Arc::new(pack::parse(sealed)?);
+        let c = Arc::new(pack::compile(&v)?);
+        lock().insert(sealed.digest, (Arc::clone(&v), Arc::clone(&c)));
+        Ok((v, c))
     }
 }
 
@@ -165,10 +167,7 @@ impl ContentRuntime {
     /// Verifies, compiles and checks `bytes`, then swaps it in. On any
     /// failure nothing changes and a [`ContentAlert::PackRefused`] is raised.
     pub fn install(&mut self, bytes: &[u8]) -> Result<PackIdentity, PackError> {
-        let result = pack::verify(bytes, &self.policy).and_then(|v| {
-            let c = self.cache.get_or_compile(&v)?;
-            Ok((v, c))
-        });
+        let result = pack::format::open(bytes, &self.policy).and_then(|sealed| self.cache.get_or_load(&sealed));
         match result {
             Ok((v, compiled)) => {
                 let id = PackIdentity::of(&v);
