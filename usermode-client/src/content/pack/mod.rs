@@ -282,3 +282,6 @@ pub fn load(bytes: &[u8], policy: &TrustPolicy) -> Result<(VerifiedPack, Compile
     let c = compile(&v)?;
     Ok((v, c))
 }
+
+#[cfg(test)]
+mod tests;

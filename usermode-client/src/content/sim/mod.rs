@@ -145,7 +145,7 @@ pub struct Outcome {
     pub rolled_back: bool,
     /// Why.
     pub reason: Option<String>,
-    /// Hosts on the last known good at the end.
+    /// Hosts on the pack that was last known good before the release, at the end.
     pub on_lkg_at_end: usize,
     /// Hosts on the release at the end.
     pub on_release_at_end: usize,
@@ -172,20 +172,20 @@ fn hours(s: Option<u64>) -> String {
 /// The table of outcomes.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut s = format!(
-        "{:<27} {:<8} {:>8} {:>13} {:>8} {:>12} {:>14} {:>9} {:>10}\n",
+        "{:<27} {:<8} {:>8} {:>15} {:>8} {:>11} {:>14} {:>11} {:>13}\n",
         "scenario",
         "ring",
         "offered",
         "hosts exposed",
         "refused",
-        "quarantines",
+        "quarantined",
         "time to halt",
         "rolled back",
-        "on LKG end"
+        "on prior pack"
     );
     for o in outcomes {
         s.push_str(&format!(
-            "{:<27} {:<8} {:>8} {:>7} ({:>3.1}%) {:>8} {:>12} {:>14} {:>9} {:>10}\n",
+            "{:<27} {:<8} {:>8} {:>6} ({:>5.1}%) {:>8} {:>11} {:>14} {:>11} {:>13}\n",
             o.scenario.label(),
             o.furthest_ring,
             o.offered,
