@@ -151,4 +151,19 @@ mod tests {
         let (_, silent) = pack::load(&pack(Content::SilentProcessCreation, 2, &key), &trust).unwrap();
         assert_eq!(silent.rules.len(), 7, "silent content loads cleanly: only alert volume can tell");
     }
+
+    #[test]
+    fn with_their_examples_kept_the_silenced_rules_are_refused_at_load() {
+        let mut s = sources(Content::Good);
+        for (_, text) in &mut s {
+            if text.contains("category: process_creation") {
+                *text = text.replace("'\\", "'\\\\\\\\");
+            }
+        }
+        let info =
+            PackInfo { pack_version: 2, created: "2026-11-24T00:00:00Z".into(), compile: CompileOptions::default() };
+        let bytes = assemble(&s, &info, None).unwrap();
+        let err = pack::load(&bytes, &TrustPolicy::AllowUnsigned).unwrap_err().to_string();
+        assert!(err.contains("positive example does not match the rule"), "{err}");
+    }
 }
