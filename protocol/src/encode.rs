@@ -163,6 +163,32 @@ impl<T: Body> Encode for Record<'_, T> {
         if Self::fixed_size() > max_size {
             return None;
         }
+        // Fast path: everything fits as it is (the common case).
+        let mut lens = [0u32; MAX_VARS];
+        let mut var_bytes = 0usize;
+        for ((slot, var), _) in lens.iter_mut().zip(self.vars.iter()).zip(T::VARS.iter()) {
+            if let Some(data) = var.bytes() {
+                let len = data.len().min(max_size);
+                *slot = len as u32;
+                var_bytes += round2(len);
+            }
+        }
+        let size = align_record(Self::fixed_size() + var_bytes);
+        if size <= max_size {
+            return Some(Plan { size: size as u32, lens, dropped: [false; MAX_VARS], truncated: false });
+        }
+        self.plan_truncated(max_size)
+    }
+
+    fn write<O: RecordOut + ?Sized>(&self, plan: &Plan, seq: u64, out: &mut O) {
+        self.write_planned(plan, seq, out);
+    }
+}
+
+impl<T: Body> Record<'_, T> {
+    /// The slow path of [`Encode::plan`]: cut text (never inside a
+    /// surrogate pair) and, last, drop byte fields until the record fits.
+    fn plan_truncated(&self, max_size: usize) -> Option<Plan> {
         let mut lens = [0u32; MAX_VARS];
         let mut dropped = [false; MAX_VARS];
         let mut truncated = false;
@@ -225,7 +251,8 @@ impl<T: Body> Encode for Record<'_, T> {
         Some(Plan { size: size as u32, lens, dropped, truncated })
     }
 
-    fn write<O: RecordOut + ?Sized>(&self, plan: &Plan, seq: u64, out: &mut O) {
+    #[inline]
+    fn write_planned<O: RecordOut + ?Sized>(&self, plan: &Plan, seq: u64, out: &mut O) {
         let header = RecordHeader {
             size: plan.size,
             kind: T::KIND as u16,
@@ -236,6 +263,11 @@ impl<T: Body> Encode for Record<'_, T> {
             tid: self.stamp.tid,
             process_key: self.stamp.process_key,
         };
+        // The tail padding (< 8 bytes) is zeroed first with one fixed-size
+        // store over the record's last 8 bytes; everything after may
+        // overwrite part of it. (Records are at least 48 bytes.)
+        let end = plan.size as usize;
+        out.put(end.saturating_sub(8), &ZEROS);
         out.put(0, bytes_of(&header));
         out.put(HEADER_SIZE, bytes_of(&self.body));
         let mut at = Self::fixed_size();
@@ -256,10 +288,6 @@ impl<T: Body> Encode for Record<'_, T> {
                 _ => VarRef::ABSENT,
             };
             out.put(HEADER_SIZE + field_off, bytes_of(&var));
-        }
-        let end = plan.size as usize;
-        if at < end {
-            out.put(at, ZEROS.get(..end - at).unwrap_or(&ZEROS));
         }
     }
 }

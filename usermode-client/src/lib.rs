@@ -7,9 +7,12 @@ pub mod content;
 pub mod enrich;
 pub mod event;
 pub mod input;
+pub mod live;
 pub mod mapping;
 pub mod replay;
 #[cfg(target_os = "linux")]
 pub mod shm;
 pub mod sigma;
+#[cfg(target_os = "linux")]
+pub mod sim;
 pub mod synth;

@@ -64,19 +64,21 @@ impl ShmMapping {
             .write(true)
             .create(true)
             .truncate(true)
-            .open(Self::named_path(name)?)?;
+            .open(Self::path_of(name)?)?;
         file.set_len(len as u64)?;
         Self::map(file, len)
     }
 
     /// Opens the existing POSIX shm object `/dev/shm/<name>`.
     pub fn open_named(name: &str) -> io::Result<Self> {
-        let file = std::fs::OpenOptions::new().read(true).write(true).open(Self::named_path(name)?)?;
+        let file = std::fs::OpenOptions::new().read(true).write(true).open(Self::path_of(name)?)?;
         let len = file.metadata()?.len() as usize;
         Self::map(file, len)
     }
 
-    fn named_path(name: &str) -> io::Result<PathBuf> {
+    /// The path of POSIX shm object `name`: `/dev/shm/<name>`. A name with a
+    /// `/`, starting with `.`, or empty is refused.
+    pub fn path_of(name: &str) -> io::Result<PathBuf> {
         if name.is_empty() || name.contains('/') || name.starts_with('.') {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("invalid shm name {name:?}")));
         }
@@ -104,6 +106,11 @@ impl ShmMapping {
         }
         let ptr = NonNull::new(p.cast::<u8>()).ok_or_else(io::Error::last_os_error)?;
         Ok(Self { ptr, len, file })
+    }
+
+    /// The mapped file.
+    pub fn file(&self) -> &File {
+        &self.file
     }
 
     /// The descriptor (to pass to a child process).

@@ -20,7 +20,7 @@ use vigil_protocol::schema::FileCreate;
 enum Op {
     Push { cpu: u8, chars: u16 },
     SetConsumer { shard: u8, pos: u64 },
-    SetWaiting { value: u32 },
+    SetWaiting { shard: u8, value: u64 },
     Scribble { offset: u32, bytes: Vec<u8> },
     Consume { max: u8 },
 }
@@ -81,13 +81,17 @@ fuzz_target!(|input: Input| {
             }
             Op::SetConsumer { shard, pos } => {
                 let shard = usize::from(shard) % shards as usize;
-                let off = 256 + shard * 256 + LINE;
+                let off = LINE + shard * 2 * LINE + LINE;
                 // SAFETY: `off + 8 <= len` (control blocks are inside the header).
                 unsafe { base.add(off).cast::<u64>().write_unaligned(pos) };
             }
-            Op::SetWaiting { value } => {
-                // SAFETY: offset LINE is the waiting word, inside the header.
-                unsafe { base.add(LINE).cast::<u32>().write_unaligned(value) };
+            Op::SetWaiting { shard, value } => {
+                // The wait flag is bit 0 of a shard's `published` word; the
+                // consumer may write anything there.
+                let shard = usize::from(shard) % shards as usize;
+                let off = LINE + shard * 2 * LINE;
+                // SAFETY: `off + 8 <= len` (control blocks are inside the header).
+                unsafe { base.add(off).cast::<u64>().write_unaligned(value) };
             }
             Op::Scribble { offset, bytes } => {
                 let start = offset as usize % len;

@@ -10,12 +10,12 @@
 //! or a record whose size does not fit, makes it skip to the published
 //! position and count a resync, never read out of bounds.
 
-use super::layout::{MAX_SHARDS, RING_MAGIC, RingError, RingLayout};
+use super::layout::{MAX_SHARDS, RING_MAGIC, RingError, RingLayout, WAIT_BIT};
 use super::region::{Region, SharedMemory};
 use crate::decode::{DecodeError, Event, decode};
 use crate::pod::read;
 use crate::schema::{HEADER_SIZE, Kind, RECORD_ALIGN, RecordPrefix, SCHEMA_VERSION};
-use crate::sync::{Ordering, fence};
+use crate::sync::Ordering;
 
 /// One record handed to the consumer callback.
 #[derive(Debug)]
@@ -27,6 +27,65 @@ pub struct ShardItem<'a> {
     /// The decoded record, or why it could not be decoded (the record is
     /// skipped; the ones after it are still read).
     pub record: Result<Event<'a>, DecodeError>,
+}
+
+/// One record's raw bytes, from [`Consumer::poll_raw`].
+#[derive(Debug)]
+pub struct RawItem<'a> {
+    /// The shard it came from.
+    pub shard: u32,
+    /// Its byte position in the shard's stream.
+    pub pos: u64,
+    /// The record, `size` bytes (the header's first field).
+    pub bytes: &'a [u8],
+}
+
+/// What [`walk_segment`] did.
+struct Walked {
+    consumed: u64,
+    records: usize,
+    corrupt: bool,
+}
+
+/// Hands the records of one contiguous, published segment to `f`.
+/// `lap_rest`: bytes from the segment's start to the end of the lap, where a
+/// padding marker must end. `hard`: the segment ends at the published
+/// position or at the end of the lap, so a record crossing its end is
+/// corruption; otherwise (a quarter-shard cap) the walk stops before it.
+fn walk_segment(
+    seg: &[u8],
+    base: u64,
+    lap_rest: usize,
+    hard: bool,
+    budget: usize,
+    f: &mut dyn FnMut(u64, &[u8]),
+) -> Walked {
+    let mut at = 0usize;
+    let mut records = 0;
+    let stop = |at: usize, records, corrupt| Walked { consumed: at as u64, records, corrupt };
+    while at < seg.len() && records < budget {
+        let rest = seg.get(at..).unwrap_or(&[]);
+        let Some(prefix) = read::<RecordPrefix>(rest) else { return stop(at, records, hard) };
+        let size = prefix.size as usize;
+        if prefix.kind == Kind::Pad as u16 {
+            if size != lap_rest - at {
+                return stop(at, records, true);
+            }
+            if size > rest.len() {
+                return stop(at, records, hard);
+            }
+            at += size;
+            continue;
+        }
+        if size < HEADER_SIZE || !size.is_multiple_of(RECORD_ALIGN) {
+            return stop(at, records, true);
+        }
+        let Some(bytes) = rest.get(..size) else { return stop(at, records, hard) };
+        f(base + at as u64, bytes);
+        records += 1;
+        at += size;
+    }
+    stop(at, records, false)
 }
 
 /// The consumer's own counters.
@@ -93,7 +152,7 @@ impl Consumer {
                 continue;
             };
             let stored = ctl.consumer.0.consumer.load(Ordering::Relaxed);
-            let published = ctl.producer.0.published.load(Ordering::Acquire);
+            let published = ctl.producer.0.published.load(Ordering::Acquire) & !WAIT_BIT;
             let size = u64::from(layout.shard_size());
             let valid = stored % RECORD_ALIGN as u64 == 0 && stored <= published && published - stored <= size;
             let start = if valid { stored } else { published };
@@ -132,77 +191,27 @@ impl Consumer {
         ))
     }
 
-    /// Reads up to `max_records` records from `shard`, calling `f` for each,
-    /// then releases the space they used. Returns the number read.
+    /// Reads up to `max_records` records from `shard`, calling `f` for each
+    /// decoded record (or its decode error), then releases the space they
+    /// used. Returns the number read.
     pub fn poll_shard(&mut self, shard: u32, max_records: usize, f: &mut dyn FnMut(ShardItem<'_>)) -> usize {
-        let Some(ctl) = self.region.control(shard) else {
-            return 0;
-        };
-        let (Some(&start), Some(&released)) = (self.pos.get(shard as usize), self.released.get(shard as usize)) else {
-            return 0;
-        };
-        // Acquire pairs with the producer's Release store of `published` in
-        // `Producer::push`: every record below it is fully written.
-        let published = ctl.producer.0.published.load(Ordering::Acquire);
-        let size = u64::from(self.region.layout().shard_size());
-        let mask = size - 1;
-        let mut pos = start;
-        let mut read_count = 0;
-        let mut last_release = released;
-        if published % RECORD_ALIGN as u64 != 0 || published < pos || published - pos > size {
-            self.resync(shard, pos, published);
-            return 0;
-        }
-        while pos < published && read_count < max_records {
-            let off = pos & mask;
-            let to_end = size - off;
-            let avail = published - pos;
-            // SAFETY: `[off, off + 8)` is below `published` (avail >= 8 since
-            // both are multiples of 8) and not yet released, so the producer
-            // does not write it while we read.
-            let prefix: Option<RecordPrefix> = unsafe { self.region.read_data(shard, off as usize, 8, read) }.flatten();
-            let Some(prefix) = prefix else { break };
-            let rec = u64::from(prefix.size);
-            if prefix.kind == Kind::Pad as u16 {
-                if rec != to_end || rec > avail {
-                    self.resync(shard, pos, published);
-                    return read_count;
-                }
-                pos += rec;
-                continue;
+        let mut decode_errors = 0;
+        let n = self.walk_shard(shard, max_records, &mut |pos, bytes| {
+            let record = decode(bytes);
+            if record.is_err() {
+                decode_errors += 1;
             }
-            if rec < HEADER_SIZE as u64 || rec % RECORD_ALIGN as u64 != 0 || rec > to_end || rec > avail {
-                self.resync(shard, pos, published);
-                return read_count;
-            }
-            let stats = &mut self.stats;
-            // SAFETY: as above, `[off, off + rec)` is published, unreleased
-            // and inside the shard (`rec <= to_end`).
-            let _ = unsafe {
-                self.region.read_data(shard, off as usize, rec as usize, |bytes| {
-                    let record = decode(bytes);
-                    if record.is_err() {
-                        stats.decode_errors += 1;
-                    }
-                    stats.records += 1;
-                    f(ShardItem { shard, pos, record });
-                })
-            };
-            pos += rec;
-            read_count += 1;
-            // Give space back early during long batches.
-            if pos - last_release >= size / 4 {
-                self.release(shard, pos);
-                last_release = pos;
-            }
-        }
-        if let Some(p) = self.pos.get_mut(shard as usize) {
-            *p = pos;
-        }
-        if pos != last_release {
-            self.release(shard, pos);
-        }
-        read_count
+            f(ShardItem { shard, pos, record });
+        });
+        self.stats.decode_errors += decode_errors;
+        n
+    }
+
+    /// Like [`Consumer::poll_shard`], but hands out each record's raw bytes
+    /// (ring structure checked: size, alignment, bounds; the record itself not
+    /// decoded), e.g. to write a capture file.
+    pub fn poll_raw(&mut self, shard: u32, max_records: usize, f: &mut dyn FnMut(RawItem<'_>)) -> usize {
+        self.walk_shard(shard, max_records, &mut |pos, bytes| f(RawItem { shard, pos, bytes }))
     }
 
     /// Reads up to `max_per_shard` records from every shard in turn.
@@ -210,14 +219,70 @@ impl Consumer {
         (0..self.region.layout().shard_count()).map(|s| self.poll_shard(s, max_per_shard, f)).sum()
     }
 
+    /// Walks the published records of `shard` one contiguous segment at a
+    /// time (at most a quarter shard, so space is given back early during
+    /// long batches), releasing each segment after its records were handled.
+    fn walk_shard(&mut self, shard: u32, max_records: usize, f: &mut dyn FnMut(u64, &[u8])) -> usize {
+        let Some(ctl) = self.region.control(shard) else { return 0 };
+        let Some(&start) = self.pos.get(shard as usize) else { return 0 };
+        // Acquire pairs with the producer's Release swap of `published` in
+        // `Producer::push`: every record below it is fully written.
+        let published = ctl.producer.0.published.load(Ordering::Acquire) & !WAIT_BIT;
+        let size = u64::from(self.region.layout().shard_size());
+        let mask = size - 1;
+        if !published.is_multiple_of(RECORD_ALIGN as u64) || published < start || published - start > size {
+            self.resync(shard, start, published);
+            return 0;
+        }
+        let mut pos = start;
+        let mut read_count = 0;
+        while pos < published && read_count < max_records {
+            let off = pos & mask;
+            let to_end = size - off;
+            let avail = published - pos;
+            let quarter = size / 4;
+            // A segment ends at the published position or at the end of the
+            // lap ("hard": a record crossing it is corruption) or at the
+            // quarter-shard cap ("soft": a record crossing it starts the next
+            // segment; records are at most a quarter shard, so one fits).
+            let (seg_len, hard) =
+                if avail.min(to_end) <= quarter { (avail.min(to_end), true) } else { (quarter, false) };
+            let budget = max_records - read_count;
+            // SAFETY: `[off, off + seg_len)` is below `published` (acquired
+            // above), at or after our position (not released), and inside the
+            // shard (`seg_len <= to_end`), so the producer does not write it
+            // while `walk_segment` reads it.
+            let walked = unsafe {
+                self.region.read_data(shard, off as usize, seg_len as usize, |seg| {
+                    walk_segment(seg, pos, to_end as usize, hard, budget, f)
+                })
+            };
+            let Some(walked) = walked else { break };
+            read_count += walked.records;
+            pos += walked.consumed;
+            self.stats.records += walked.records as u64;
+            if walked.corrupt {
+                self.resync(shard, pos, published);
+                return read_count;
+            }
+            if walked.consumed == 0 {
+                break;
+            }
+            self.release(shard, pos);
+        }
+        if let Some(p) = self.pos.get_mut(shard as usize) {
+            *p = pos;
+        }
+        read_count
+    }
+
     /// Whether any shard has published records not yet read.
     pub fn has_pending(&self) -> bool {
         (0..self.region.layout().shard_count()).any(|shard| {
-            let Some(ctl) = self.region.control(shard) else {
-                return false;
-            };
-            // Acquire: as in `poll_shard`.
-            ctl.producer.0.published.load(Ordering::Acquire) != self.pos.get(shard as usize).copied().unwrap_or(0)
+            let Some(ctl) = self.region.control(shard) else { return false };
+            // Acquire: as in `walk_shard`.
+            let published = ctl.producer.0.published.load(Ordering::Acquire) & !WAIT_BIT;
+            published != self.pos.get(shard as usize).copied().unwrap_or(0)
         })
     }
 
@@ -226,21 +291,29 @@ impl Consumer {
     /// will call [`super::Notify::notify`]. Returns `false` (and withdraws
     /// the announcement) if records arrived meanwhile.
     pub fn prepare_wait(&self) -> bool {
-        let waiting = &self.region.header().waiting.0.waiting;
-        waiting.store(1, Ordering::Relaxed);
-        // Pairs with the SeqCst fence in `Producer::push` (Dekker): either the
-        // producer sees `waiting == 1` and signals, or we see its `published`.
-        fence(Ordering::SeqCst);
-        if self.has_pending() {
-            waiting.store(0, Ordering::Relaxed);
-            return false;
+        for shard in 0..self.region.layout().shard_count() {
+            let Some(ctl) = self.region.control(shard) else { continue };
+            // The handshake with `Producer::push` is two RMWs on this one
+            // word: our `fetch_or` either comes after the producer's publishing
+            // swap, and then returns its new position (Acquire pairs with its
+            // Release: the records are visible), or before it, and then the
+            // producer's swap returns our flag and it signals.
+            let published = ctl.producer.0.published.fetch_or(WAIT_BIT, Ordering::Acquire) & !WAIT_BIT;
+            if published != self.pos.get(shard as usize).copied().unwrap_or(0) {
+                self.cancel_wait();
+                return false;
+            }
         }
         true
     }
 
-    /// Withdraws a wait announcement (after waking up by timeout).
+    /// Withdraws a wait announcement (after waking up, or by timeout).
     pub fn cancel_wait(&self) {
-        self.region.header().waiting.0.waiting.store(0, Ordering::Relaxed);
+        for shard in 0..self.region.layout().shard_count() {
+            if let Some(ctl) = self.region.control(shard) {
+                ctl.producer.0.published.fetch_and(!WAIT_BIT, Ordering::Relaxed);
+            }
+        }
     }
 
     fn release(&mut self, shard: u32, pos: u64) {
@@ -256,11 +329,35 @@ impl Consumer {
     }
 
     fn resync(&mut self, shard: u32, from: u64, to: u64) {
-        self.stats.resyncs += 1;
-        self.stats.resync_bytes += to.abs_diff(from);
+        self.stats.resyncs = self.stats.resyncs.saturating_add(1);
+        // `to` is whatever a hostile peer stored: the distance can be close
+        // to 2^64, and the sum must not overflow (a panic in checked builds).
+        self.stats.resync_bytes = self.stats.resync_bytes.saturating_add(to.abs_diff(from));
         if let Some(p) = self.pos.get_mut(shard as usize) {
             *p = to;
         }
         self.release(shard, to);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_published_positions_are_counted_without_overflow() {
+        let layout = RingLayout::new(1, 4096).unwrap();
+        let mem = SharedMemory::alloc_for(layout);
+        let slots = [super::super::ShardSlot::new()];
+        let _p = super::super::Producer::attach(mem.clone(), layout, &slots[..], super::super::NoNotify, 1024).unwrap();
+        let mut c = Consumer::attach(mem).unwrap();
+        let published = &c.region.control(0).unwrap().producer.0.published;
+        // Far ahead, then far behind (0): each is a resync of ~2^64 bytes.
+        published.store(!7, Ordering::Release);
+        assert_eq!(c.poll(10, &mut |_| panic!("nothing to read")), 0);
+        let published = &c.region.control(0).unwrap().producer.0.published;
+        published.store(0, Ordering::Release);
+        assert_eq!(c.poll(10, &mut |_| panic!("nothing to read")), 0);
+        assert_eq!((c.stats().resyncs, c.stats().resync_bytes), (2, u64::MAX));
     }
 }

@@ -1,23 +1,29 @@
 //! Geometry of the shared region and the control structures in its header.
 //!
 //! ```text
-//! offset 0            256                 256 + 256*N      header_size (page multiple)
-//! +-------------------+-------------------+-- ... --------+-------------------+-- ... --+
-//! | RingHeader        | ShardControl[0]   |  [N-1]        | shard 0 data      | shard N-1|
-//! | ident | waiting   | producer | consumer|               | shard_size bytes  |          |
-//! +-------------------+-------------------+-- ... --------+-------------------+-- ... --+
+//! offset 0     128                 128 + 256*N      header_size (page multiple)
+//! +-------------+-------------------+-- ... --------+-------------------+-- ... --+
+//! | RingHeader  | ShardControl[0]   |  [N-1]        | shard 0 data      | shard N-1|
+//! | ident       | producer | consumer|               | shard_size bytes  |          |
+//! +-------------+-------------------+-- ... --------+-------------------+-- ... --+
 //! ```
-//! Each 128-byte half has one writer: `ident` and the producer half of each
-//! control block are written by the producer (kernel), `waiting` and the
-//! consumer half by the consumer. Separate lines keep the two sides from
-//! false sharing. Reserved bytes are zeroed by the producer at attach and are
-//! not read by either side.
+//! Each 128-byte line has one writer: `ident` and the producer half of each
+//! control block are written by the producer (kernel), the consumer half by
+//! the consumer. The one exception is the consumer's wait flag, bit 0 of
+//! `published`, which it sets with an RMW only when it is about to sleep.
+//! Separate lines keep the two sides from false sharing. Reserved bytes are
+//! zeroed by the producer at attach and are not read by either side.
 
 use crate::schema::MAX_RECORD_SIZE;
 use crate::sync::{AtomicU32, AtomicU64};
 
 /// `RingHeader::magic`: "VIGILRNG" little-endian.
 pub const RING_MAGIC: u64 = u64::from_le_bytes(*b"VIGILRNG");
+
+/// Bit 0 of a shard's `published` word: set by the consumer (`fetch_or`)
+/// when it is about to sleep, cleared by the producer's publishing `swap`,
+/// which then signals. Positions are multiples of 8, so the bit is free.
+pub const WAIT_BIT: u64 = 1;
 
 /// Most shards a ring can have.
 pub const MAX_SHARDS: usize = 64;
@@ -54,22 +60,12 @@ pub struct RingIdent {
     pub max_record: AtomicU32,
 }
 
-/// The consumer's side of the header.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub struct RingWaiting {
-    /// Non-zero: the consumer is about to sleep and wants a signal.
-    pub waiting: AtomicU32,
-}
-
-/// The first 256 bytes of the region.
+/// The first 128 bytes of the region.
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct RingHeader {
     /// Producer-written identification.
     pub ident: Line<RingIdent>,
-    /// Consumer-written wakeup request.
-    pub waiting: Line<RingWaiting>,
 }
 
 /// The producer's side of a shard's control block. Only `published` is part
@@ -78,7 +74,8 @@ pub struct RingHeader {
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct ShardProducerSide {
-    /// Byte position up to which records are complete (Release).
+    /// Byte position up to which records are complete (published with a
+    /// Release swap), plus the consumer's [`WAIT_BIT`] in bit 0.
     pub published: AtomicU64,
     /// Records written.
     pub produced: AtomicU64,
@@ -111,7 +108,7 @@ pub struct ShardControl {
 #[cfg(not(loom))]
 const _: () = {
     use core::mem::{align_of, offset_of, size_of};
-    assert!(size_of::<RingHeader>() == 2 * LINE && align_of::<RingHeader>() == LINE);
+    assert!(size_of::<RingHeader>() == LINE && align_of::<RingHeader>() == LINE);
     assert!(size_of::<ShardControl>() == 2 * LINE && align_of::<ShardControl>() == LINE);
     assert!(offset_of!(RingIdent, magic) == 0);
     assert!(offset_of!(RingIdent, protocol_version) == 8);
@@ -120,7 +117,6 @@ const _: () = {
     assert!(offset_of!(RingIdent, shard_count) == 20);
     assert!(offset_of!(RingIdent, shard_size) == 24);
     assert!(offset_of!(RingIdent, max_record) == 28);
-    assert!(offset_of!(RingHeader, waiting) == LINE);
     assert!(offset_of!(ShardProducerSide, published) == 0);
     assert!(offset_of!(ShardProducerSide, consumer_rejects) == 32);
     assert!(offset_of!(ShardControl, consumer) == LINE);

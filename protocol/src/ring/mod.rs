@@ -10,26 +10,28 @@
 //! - **Producer state is private.** Reserve, commit and sequence numbers live
 //!   in [`ShardSlot`]s in producer memory. The shared region exposes only the
 //!   published position (written by the producer) and the consumer position
-//!   (written by the consumer). The producer *reads* exactly two shared
-//!   words, the consumer position and the waiting flag, and validates them
-//!   (aligned, not behind the last valid value, not past its own frontier:
-//!   the lesson of CVE-2024-41009 in the BPF ring buffer).
+//!   (written by the consumer). The producer reads exactly two shared
+//!   things: the consumer position, only when its cached copy leaves too
+//!   little room, and validated (aligned, not behind the last valid value,
+//!   not past its own frontier: the lesson of CVE-2024-41009 in the BPF ring
+//!   buffer); and the wait bit that its own publishing swap returns.
 //! - **Records never wrap.** A record that does not fit before the end of
 //!   the buffer is preceded by a `Pad` marker filling the rest of the lap.
 //! - **Full means drop.** The producer never waits for space: it drops the
 //!   record, counts it, and writes a `Lost` record carrying the count (and the
 //!   sequence numbers it covers) as soon as there is room again.
 //! - **Batched wakeups.** The consumer announces that it is about to sleep
-//!   ([`Consumer::prepare_wait`]); a producer signals ([`Notify`]) only then,
-//!   once per announcement.
+//!   ([`Consumer::prepare_wait`]) by setting [`WAIT_BIT`] in each shard's
+//!   `published` word; a producer signals ([`Notify`]) only when its
+//!   publishing swap finds that bit, so a burst costs one signal per shard.
 //!
 //! # Memory orderings (each pair is named at both ends in the code)
 //! | writer                         | store     | reader                     | load    |
 //! |--------------------------------|-----------|----------------------------|---------|
-//! | producer `published`           | Release   | consumer `poll_shard`      | Acquire |
-//! | consumer `consumer`            | Release   | producer `push`            | Acquire |
+//! | producer `published` (swap)    | Release   | consumer `poll_shard`      | Acquire |
+//! | consumer `consumer`            | Release   | producer `push` (when it needs room) | Acquire |
 //! | producer `magic` (attach)      | Release   | consumer `attach`          | Acquire |
-//! | `waiting` / `published` Dekker | SeqCst fence on both sides               ||
+//! | wait handshake                 | RMWs on one word: producer `swap`, consumer `fetch_or` ||
 //!
 //! # What is not provided
 //! No blocking push, no global order across shards, no way for the producer
@@ -41,10 +43,10 @@ mod lock;
 mod producer;
 mod region;
 
-pub use consumer::{Consumer, ConsumerStats, ShardItem};
+pub use consumer::{Consumer, ConsumerStats, RawItem, ShardItem};
 pub use layout::{
-    LINE, Line, MAX_SHARDS, PAGE_SIZE, RING_MAGIC, RingError, RingHeader, RingIdent, RingLayout, RingWaiting,
-    ShardConsumerSide, ShardControl, ShardProducerSide,
+    LINE, Line, MAX_SHARDS, PAGE_SIZE, RING_MAGIC, RingError, RingHeader, RingIdent, RingLayout, ShardConsumerSide,
+    ShardControl, ShardProducerSide, WAIT_BIT,
 };
 pub use lock::SpinLock;
 pub use producer::{DropReason, NoNotify, Notify, Producer, Push, ShardCounters, ShardSlot, ShardState};

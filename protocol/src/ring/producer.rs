@@ -6,13 +6,13 @@
 //! producer's own memory; from the shared region it reads exactly two words,
 //! the consumer position and the waiting flag, and treats both as untrusted.
 
-use super::layout::{RING_MAGIC, RingError, RingLayout};
+use super::layout::{RING_MAGIC, RingError, RingLayout, WAIT_BIT};
 use super::lock::SpinLock;
-use super::region::{Region, SharedMemory};
+use super::region::{DataWriter, Region, SharedMemory};
 use crate::encode::{Encode, Record, RecordOut, Stamp};
 use crate::pod::{bytes_of, wire_struct};
 use crate::schema::{HEADER_SIZE, Kind, Lost, RECORD_ALIGN, RecordPrefix, SCHEMA_VERSION};
-use crate::sync::{Ordering, fence};
+use crate::sync::Ordering;
 use core::ops::Deref;
 
 /// How the producer wakes a consumer that asked for it. On Windows a
@@ -231,22 +231,12 @@ fn fits(st: &ShardState, shard_size: u64, sizes: &[u64]) -> bool {
 }
 
 /// Writes into the reserved bytes of one record.
-struct ReservedOut<'r> {
-    region: &'r Region,
-    shard: u32,
-    base: usize,
-    len: usize,
-}
+struct ReservedOut<'r>(DataWriter<'r>);
 
 impl RecordOut for ReservedOut<'_> {
     #[inline]
     fn put(&mut self, at: usize, bytes: &[u8]) {
-        if at.checked_add(bytes.len()).is_some_and(|end| end <= self.len) {
-            // SAFETY: `[base, base + len)` was reserved by `Producer::write_at`
-            // (inside the free space `floor + shard_size - pos`, not yet
-            // published), and `at + bytes.len() <= len` was checked above.
-            unsafe { self.region.write_data(self.shard, self.base + at, bytes) }
-        }
+        self.0.put(at, bytes);
     }
 }
 
@@ -260,6 +250,8 @@ pub struct Producer<S: Deref<Target = [ShardSlot]>, N: Notify> {
     slots: S,
     notify: N,
     max_record: usize,
+    /// `region.layout().shard_size()`, the producer's own copy.
+    shard_size: u64,
 }
 
 impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
@@ -300,7 +292,8 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         // Release pairs with the consumer's Acquire load of `magic` in
         // `Consumer::attach`: the fields above are visible once it matches.
         ident.magic.store(RING_MAGIC, Ordering::Release);
-        Ok(Self { region, slots, notify, max_record })
+        let shard_size = u64::from(layout.shard_size());
+        Ok(Self { region, slots, notify, max_record, shard_size })
     }
 
     /// The ring's geometry.
@@ -319,6 +312,28 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         // `RingLayout` guarantees at least one shard; `checked_rem` keeps the
         // division-by-zero panic path out of the kernel build all the same.
         cpu.checked_rem(self.region.layout().shard_count()).unwrap_or(0)
+    }
+
+    /// Whether a record of `size` bytes would fit in `cpu`'s shard now
+    /// (lap padding and a pending `Lost` record included). Takes no sequence
+    /// number and counts nothing: for user-mode producers that prefer to wait
+    /// for room (as an rtrb producer does) instead of dropping. The driver
+    /// never waits and never calls it.
+    pub fn has_room(&self, cpu: u32, size: usize) -> bool {
+        let shard = self.shard_for(cpu);
+        let (Some(slot), Some(ctl)) = (self.slots.get(shard as usize), self.region.control(shard)) else {
+            return false;
+        };
+        let size = (size as u64 + RECORD_ALIGN as u64 - 1) & !(RECORD_ALIGN as u64 - 1);
+        slot.state.with(|st| {
+            let need_both = [LOST_SIZE, size];
+            let need: &[u64] = if st.lost_count > 0 { &need_both } else { &need_both[1..] };
+            if !fits(st, self.shard_size, need) {
+                // Acquire: as in `push_locked`.
+                st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire));
+            }
+            fits(st, self.shard_size, need)
+        })
     }
 
     /// Writes `record` to the shard of `cpu`. Never blocks beyond the shard
@@ -342,7 +357,8 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
 
     fn push_locked<R: Encode + ?Sized>(&self, st: &mut ShardState, shard: u32, record: &R) -> (Push, bool) {
         let seq = st.take_seq();
-        let before = st.counters;
+        let (dropped_before, lost_before, rejects_before) =
+            (st.counters.dropped(), st.counters.lost_records, st.counters.consumer_rejects);
         let Some(ctl) = self.region.control(shard) else {
             return (Push::Dropped { seq, reason: DropReason::Full }, false);
         };
@@ -352,17 +368,23 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
             return (Push::Dropped { seq, reason: DropReason::Oversize }, false);
         };
         let size = u64::from(plan.size);
-        // Acquire pairs with the consumer's Release store of `consumer` in
-        // `Consumer::release`: it has finished reading the bytes below the
-        // value we see, so we may overwrite them.
-        st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire));
-
-        let shard_size = u64::from(self.region.layout().shard_size());
-        let result = if st.lost_count == 0 && fits(st, shard_size, &[size]) {
-            self.write_at(st, shard, &plan, seq, record);
-            Push::Written { seq }
-        } else if st.lost_count > 0 && fits(st, shard_size, &[LOST_SIZE, size]) {
-            self.write_lost(st, shard, record.stamp());
+        let shard_size = self.shard_size;
+        let lost_pending = st.lost_count > 0;
+        // The cached floor is conservative (the consumer only moves forward),
+        // so the shared consumer position is read only when the cached one
+        // leaves too little room: no cross-CPU traffic while there is space.
+        let need_both = [LOST_SIZE, size];
+        let need: &[u64] = if lost_pending { &need_both } else { &need_both[1..] };
+        if !fits(st, shard_size, need) {
+            // Acquire pairs with the consumer's Release store of `consumer`
+            // in `Consumer::release`: it has finished reading the bytes below
+            // the value we see, so we may overwrite them.
+            st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire));
+        }
+        let result = if fits(st, shard_size, need) {
+            if lost_pending {
+                self.write_lost(st, shard, record.stamp());
+            }
             self.write_at(st, shard, &plan, seq, record);
             Push::Written { seq }
         } else {
@@ -375,34 +397,32 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         };
 
         let p = &ctl.producer.0;
-        // Release pairs with the consumer's Acquire load of `published` in
-        // `Consumer::poll_shard`: the record bytes written above are visible
-        // to it once it sees this position.
-        p.published.store(st.pos, Ordering::Release);
-        // Informational copies; only what changed is stored, to keep the
-        // fast path to two shared stores.
-        let c = &st.counters;
-        p.produced.store(c.produced, Ordering::Relaxed);
-        if c.dropped() != before.dropped() {
-            p.dropped.store(c.dropped(), Ordering::Relaxed);
-        }
-        if c.lost_records != before.lost_records {
-            p.lost_records.store(c.lost_records, Ordering::Relaxed);
-        }
-        if c.consumer_rejects != before.consumer_rejects {
-            p.consumer_rejects.store(c.consumer_rejects, Ordering::Relaxed);
-        }
-
-        // Dekker handshake with `Consumer::prepare_wait`: we store
-        // `published` then load `waiting`; the consumer stores `waiting` then
-        // loads `published`. With a SeqCst fence between store and load on
-        // both sides, at least one of us sees the other's store, so a consumer
-        // can never sleep on data it did not see.
-        fence(Ordering::SeqCst);
-        let waiting = &self.region.header().waiting.0.waiting;
-        let wake = waiting.load(Ordering::Relaxed) != 0 && waiting.swap(0, Ordering::Relaxed) != 0;
+        // Publish and take the wakeup request in one RMW. Release pairs with
+        // the consumer's Acquire loads of `published` (`Consumer::poll_shard`,
+        // `Consumer::prepare_wait`): the record bytes written above are
+        // visible to it once it sees this position. Bit 0 of the old value is
+        // the consumer's wait flag (`WAIT_BIT`): `prepare_wait` sets it with
+        // `fetch_or` on this same word. Both are RMWs on one location, so one
+        // of them is first: either we see the flag and signal, or its
+        // `fetch_or` returns our new position and it does not sleep. Only that
+        // bit of the old value is used (it is consumer-writable, untrusted).
+        let old = p.published.swap(st.pos, Ordering::Release);
+        let wake = old & WAIT_BIT != 0;
         if wake {
             st.counters.wakeups += 1;
+        }
+        // Informational copies: `produced` always (same line as
+        // `published`), the rest only when they changed.
+        let c = &st.counters;
+        p.produced.store(c.produced, Ordering::Relaxed);
+        if c.dropped() != dropped_before {
+            p.dropped.store(c.dropped(), Ordering::Relaxed);
+        }
+        if c.lost_records != lost_before {
+            p.lost_records.store(c.lost_records, Ordering::Relaxed);
+        }
+        if c.consumer_rejects != rejects_before {
+            p.consumer_rejects.store(c.consumer_rejects, Ordering::Relaxed);
         }
         (result, wake)
     }
@@ -418,7 +438,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         record: &R,
     ) {
         let size = u64::from(plan.size);
-        let shard_size = u64::from(self.region.layout().shard_size());
+        let shard_size = self.shard_size;
         let (start, pad) = place(st.pos, size, shard_size);
         if pad > 0 {
             let marker = RecordPrefix { size: pad as u32, kind: Kind::Pad as u16, flags: 0 };
@@ -429,9 +449,11 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
             unsafe { self.region.write_data(shard, at, bytes_of(&marker)) };
             st.counters.bytes += pad;
         }
-        let mut out =
-            ReservedOut { region: &self.region, shard, base: (start & (shard_size - 1)) as usize, len: size as usize };
-        record.write(plan, seq, &mut out);
+        // SAFETY: `[start, start + size)` is inside the free space the caller
+        // checked (`fits`) and not yet published: our reservation.
+        if let Some(w) = unsafe { self.region.writer(shard, (start & (shard_size - 1)) as usize, size as usize) } {
+            record.write(plan, seq, &mut ReservedOut(w));
+        }
         st.pos = start + size;
         st.counters.produced += 1;
         st.counters.bytes += size;

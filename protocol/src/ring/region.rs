@@ -203,7 +203,6 @@ impl SharedMemory {
         use crate::sync::Ordering::Relaxed;
         let h = &self.inner.header;
         h.ident.0.magic.store(0, Relaxed);
-        h.waiting.0.waiting.store(0, Relaxed);
         for c in &self.inner.controls {
             c.producer.0.published.store(0, Relaxed);
             c.consumer.0.consumer.store(0, Relaxed);
@@ -292,6 +291,19 @@ impl Region {
         unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.mem.ptr_at(dst), bytes.len()) }
     }
 
+    /// A writer for the reserved range `[at, at + len)` of `shard`'s data,
+    /// bounds-checked once here; `None` if the range is outside the shard.
+    ///
+    /// # Safety
+    /// The range is the caller's reservation, as for [`Region::write_data`],
+    /// for as long as the writer lives.
+    #[inline]
+    pub(crate) unsafe fn writer(&self, shard: u32, at: usize, len: usize) -> Option<DataWriter<'_>> {
+        let off = self.data_range(shard, at, len)?;
+        let ptr = self.mem.ptr_at(self.layout.header_size() + off);
+        Some(DataWriter { ptr, len, _region: core::marker::PhantomData })
+    }
+
     /// Calls `f` with bytes `[at, at + len)` of `shard`'s data; `None` if the
     /// range is outside the shard.
     ///
@@ -318,6 +330,32 @@ impl Region {
     }
 }
 
+/// Writes into one reserved record (see [`Region::writer`]).
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct DataWriter<'r> {
+    ptr: *mut u8,
+    len: usize,
+    _region: core::marker::PhantomData<&'r Region>,
+}
+
+#[cfg(not(loom))]
+impl DataWriter<'_> {
+    /// Copies `bytes` to offset `at` of the reservation; ignores anything
+    /// that would not fit (callers never ask for that).
+    #[inline]
+    pub(crate) fn put(&mut self, at: usize, bytes: &[u8]) {
+        if at.checked_add(bytes.len()).is_some_and(|end| end <= self.len) {
+            // SAFETY: 1. `[ptr, ptr + len)` is inside the region (checked by
+            // `Region::writer`) and `at + bytes.len() <= len` (checked above);
+            // 2. it is the producer's unpublished reservation (contract of
+            // `Region::writer`), so no one else reads or writes it now;
+            // 3. `bytes` is a separate Rust allocation, no overlap.
+            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.wrapping_add(at), bytes.len()) }
+        }
+    }
+}
+
 #[cfg(loom)]
 impl Region {
     pub(crate) fn control(&self, shard: u32) -> Option<&ShardControl> {
@@ -325,6 +363,11 @@ impl Region {
             return None;
         }
         self.mem.inner.controls.get(shard as usize)
+    }
+
+    pub(crate) unsafe fn writer(&self, shard: u32, at: usize, len: usize) -> Option<DataWriter<'_>> {
+        self.data_range(shard, at, len)?;
+        Some(DataWriter { region: self, shard, base: at, len })
     }
 
     /// Word-granular model of a byte copy: every 8-byte word touched is one
@@ -366,5 +409,25 @@ impl Region {
         }
         let skip = off - first * 8;
         Some(f(&copy[skip..skip + len]))
+    }
+}
+
+/// Writes into one reserved record (loom model: word cells).
+#[cfg(loom)]
+#[derive(Debug)]
+pub(crate) struct DataWriter<'r> {
+    region: &'r Region,
+    shard: u32,
+    base: usize,
+    len: usize,
+}
+
+#[cfg(loom)]
+impl DataWriter<'_> {
+    pub(crate) fn put(&mut self, at: usize, bytes: &[u8]) {
+        if at.checked_add(bytes.len()).is_some_and(|end| end <= self.len) {
+            // SAFETY: the reservation is the producer's (loom checks it).
+            unsafe { self.region.write_data(self.shard, self.base + at, bytes) }
+        }
     }
 }

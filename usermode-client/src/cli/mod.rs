@@ -5,6 +5,12 @@ mod demo;
 mod replay;
 mod report;
 mod rules;
+mod run;
+#[cfg(windows)]
+mod service;
+#[cfg(target_os = "linux")]
+mod simulate;
+mod stats;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +31,17 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Generate a synthetic workstation, capture it, and detect the attack in it.
     Demo(demo::DemoArgs),
+    /// The live analyzer: the driver's ring (Windows) or a stand-in's (Linux).
+    Run(run::RunArgs),
+    /// The driver's statistics: drops, mode (boot-loop guard), configuration.
+    Stats(stats::StatsArgs),
+    /// Install, remove or run the analyzer as a Windows service.
+    #[cfg(windows)]
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
+    /// Linux stand-in for vigil.sys: a synthetic workload through the ring.
+    #[cfg(target_os = "linux")]
+    SimulateDriver(simulate::SimulateArgs),
     /// Content safety: packs, checks, staged rollout, fleet simulation.
     #[command(subcommand)]
     Content(content::ContentCommand),
@@ -37,6 +54,12 @@ impl Cli {
             Command::Rules(c) => c.run(),
             Command::Replay(a) => a.run(),
             Command::Demo(a) => a.run(),
+            Command::Run(a) => a.run(),
+            Command::Stats(a) => a.run(),
+            #[cfg(windows)]
+            Command::Service(c) => c.run(),
+            #[cfg(target_os = "linux")]
+            Command::SimulateDriver(a) => a.run(),
             Command::Content(c) => c.run(),
         }
     }

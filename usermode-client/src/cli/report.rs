@@ -27,7 +27,7 @@ pub struct Printer<'a> {
     format: Format,
     rules: &'a RuleSet,
     inputs: &'a [PathBuf],
-    out: std::io::StdoutLock<'static>,
+    out: Box<dyn Write>,
     header_done: bool,
     errors: u64,
     progress: ProgressBar,
@@ -45,7 +45,19 @@ impl<'a> Printer<'a> {
         } else {
             ProgressBar::hidden()
         };
-        Self { format, rules, inputs, out: std::io::stdout().lock(), header_done: false, errors: 0, progress }
+        Self { format, rules, inputs, out: Box::new(std::io::stdout().lock()), header_done: false, errors: 0, progress }
+    }
+
+    /// A printer for a live run: no progress bar; alerts to standard output.
+    pub fn live(format: Format, rules: &'a RuleSet, inputs: &'a [PathBuf]) -> Self {
+        let out = Box::new(std::io::stdout().lock());
+        Self { format, rules, inputs, out, header_done: false, errors: 0, progress: ProgressBar::hidden() }
+    }
+
+    /// The same printer writing alerts to `out` (flushed line by line).
+    pub fn with_output(mut self, out: impl Write + 'static) -> Self {
+        self.out = Box::new(std::io::LineWriter::new(out));
+        self
     }
 
     /// Advances the progress bar.
@@ -128,7 +140,8 @@ impl<'a> Printer<'a> {
     }
 }
 
-fn thousands(n: u64) -> String {
+/// `n` with thousands separators.
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

@@ -69,7 +69,14 @@ impl Workload {
     /// attack chain runs `max(1, events / ATTACK_PERIOD)` times, spread
     /// evenly, the first at mid-stream for short workloads.
     pub fn new(seed: u64, events: u64) -> Self {
-        let runs = (events / ATTACK_PERIOD).max(1);
+        Self::with_attack_runs(seed, events, (events / ATTACK_PERIOD).max(1) as usize)
+    }
+
+    /// A workload of about `events` records in which the attack chain runs
+    /// `runs` times, spread evenly as in [`Workload::new`] (the live tests
+    /// want one run before and one after an analyzer restart).
+    pub fn with_attack_runs(seed: u64, events: u64, runs: usize) -> Self {
+        let runs = runs as u64;
         let attacks_at = (0..runs).map(|i| events * (2 * i + 1) / (2 * runs)).collect();
         Self {
             world: World::new(seed, BOOT_TIME, CPUS),

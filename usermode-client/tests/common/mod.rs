@@ -4,6 +4,8 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub mod mutate;
+#[cfg(unix)]
+pub mod process;
 pub mod reference;
 
 use std::path::PathBuf;
