@@ -104,3 +104,22 @@ fn a_rule_over_budget_is_quarantined_and_the_rest_keep_running() {
     assert_eq!(second.hits.len(), 1, "the other rules still detect");
     assert_eq!(second.generation, snap.generation);
 }
+
+#[test]
+fn record_by_record_pipelines_get_the_same_watchdog() {
+    let mut rt = ContentRuntime::new(TrustPolicy::AllowUnsigned);
+    rt.install(&demo_with(Some(("slow.yml", SLOW)), 1)).unwrap();
+    let mut ev = Evaluator::new(Arc::clone(rt.active()), Budget::default());
+    let g = ev.begin_batch();
+    let mut buf = Event::new(Category::ProcessCreation);
+    let mut hits = Vec::new();
+    for text in [corpus::long_text(1, corpus::STRESS_FIELD_LEN), "cmd.exe /c ver".to_owned()] {
+        buf.reset(Category::ProcessCreation);
+        buf.set_str(Field::CommandLine, &text);
+        ev.matches(&buf, &mut hits);
+    }
+    let alerts = ev.end_batch();
+    assert!(matches!(&alerts[..], [ContentAlert::RuleQuarantined { title, .. }] if title == "Slow"), "{alerts:?}");
+    assert_eq!(ev.begin_batch(), g + 1, "the next batch takes the snapshot without the rule");
+    assert_eq!(ev.snapshot().quarantined.len(), 1);
+}

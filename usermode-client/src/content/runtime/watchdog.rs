@@ -37,6 +37,12 @@ pub struct BatchOutcome {
 }
 
 /// Evaluates batches with the active snapshot (one per thread).
+///
+/// Batch pipelines call [`Evaluator::run`]. Pipelines that match record by
+/// record (the live consumer maps and matches inside its ring callback) call
+/// [`Evaluator::begin_batch`] before each batch, [`Evaluator::matches`] per
+/// event and [`Evaluator::end_batch`] after it; an event over budget is
+/// copied aside for the watchdog, nothing else is.
 #[derive(Debug)]
 pub struct Evaluator {
     active: Arc<ActiveContent>,
@@ -44,7 +50,7 @@ pub struct Evaluator {
     engine: Engine,
     budget: Budget,
     hits: Vec<RuleId>,
-    times: Vec<u64>,
+    suspects: Vec<Event>,
 }
 
 fn elapsed_ns(t: Instant) -> u64 {
@@ -56,36 +62,45 @@ impl Evaluator {
     pub fn new(active: Arc<ActiveContent>, budget: Budget) -> Self {
         let snapshot = active.load();
         let engine = snapshot.engine.clone();
-        Self { active, snapshot, engine, budget, hits: Vec::new(), times: Vec::new() }
+        Self { active, snapshot, engine, budget, hits: Vec::new(), suspects: Vec::new() }
     }
 
-    /// Evaluates `events` (owned or borrowed) with the current snapshot,
-    /// then quarantines any rule found over budget.
-    pub fn run<E: Borrow<Event>>(&mut self, events: &[E]) -> BatchOutcome {
+    /// The snapshot the current batch is evaluated with (its rule set names
+    /// the [`RuleId`]s [`Evaluator::matches`] returns).
+    pub fn snapshot(&self) -> &Arc<Snapshot> {
+        &self.snapshot
+    }
+
+    /// Starts a batch: takes the current snapshot if it changed. Returns its generation.
+    pub fn begin_batch(&mut self) -> u64 {
         let snap = self.active.load();
         if snap.generation != self.snapshot.generation {
             self.engine = snap.engine.clone();
             self.snapshot = snap;
         }
-        let mut out = BatchOutcome { generation: self.snapshot.generation, ..BatchOutcome::default() };
-        self.times.clear();
-        for (i, ev) in events.iter().enumerate() {
-            let t = Instant::now();
-            self.engine.matches(ev.borrow(), &mut self.hits);
-            let ns = elapsed_ns(t);
-            self.times.push(ns);
-            out.eval_ns = out.eval_ns.saturating_add(ns);
-            out.hits.extend(self.hits.iter().map(|&r| (i, r)));
+        self.suspects.clear();
+        self.snapshot.generation
+    }
+
+    /// Matches one event of the batch into `out` (cleared first); returns
+    /// the nanoseconds it took.
+    pub fn matches(&mut self, event: &Event, out: &mut Vec<RuleId>) -> u64 {
+        let t = Instant::now();
+        self.engine.matches(event, out);
+        let ns = elapsed_ns(t);
+        if ns > self.budget.max_ns {
+            self.suspects.push(event.clone());
         }
-        let suspects: Vec<&Event> = events
-            .iter()
-            .zip(&self.times)
-            .filter(|&(_, &ns)| ns > self.budget.max_ns)
-            .map(|(e, _)| e.borrow())
-            .collect();
-        if suspects.is_empty() {
-            return out;
+        ns
+    }
+
+    /// Ends a batch: finds the rules over budget on its suspect events, if
+    /// any, and quarantines them.
+    pub fn end_batch(&mut self) -> Vec<ContentAlert> {
+        if self.suspects.is_empty() {
+            return Vec::new();
         }
+        let suspects: Vec<&Event> = self.suspects.iter().collect();
         let snap = &self.snapshot;
         let candidates: Vec<RuleId> = snap
             .rules()
@@ -93,15 +108,13 @@ impl Evaluator {
             .filter(|&r| snap.is_active(r) && suspects.iter().any(|e| e.category() == snap.rules().category(r)))
             .collect();
         let culprits = over_budget(snap.rules(), &candidates, &suspects, &self.budget);
-        if culprits.is_empty() {
-            return out;
-        }
+        let mut alerts = Vec::new();
         let ids: Vec<RuleId> = culprits.iter().map(|c| c.0).collect();
-        if self.active.quarantine(snap.generation, &ids).is_some() {
+        if !ids.is_empty() && self.active.quarantine(snap.generation, &ids).is_some() {
             let pack = snap.pack.as_ref().map(|p| p.short_id()).unwrap_or_default();
             for (id, ns) in culprits {
                 let m = snap.rules().meta(id);
-                out.alerts.push(ContentAlert::RuleQuarantined {
+                alerts.push(ContentAlert::RuleQuarantined {
                     pack: pack.clone(),
                     rule_id: m.id.clone(),
                     title: m.title.clone(),
@@ -110,6 +123,22 @@ impl Evaluator {
                 });
             }
         }
+        self.suspects.clear();
+        alerts
+    }
+
+    /// Evaluates `events` (owned or borrowed) with the current snapshot,
+    /// then quarantines any rule found over budget.
+    pub fn run<E: Borrow<Event>>(&mut self, events: &[E]) -> BatchOutcome {
+        let mut out = BatchOutcome { generation: self.begin_batch(), ..BatchOutcome::default() };
+        let mut hits = std::mem::take(&mut self.hits);
+        for (i, ev) in events.iter().enumerate() {
+            let ns = self.matches(ev.borrow(), &mut hits);
+            out.eval_ns = out.eval_ns.saturating_add(ns);
+            out.hits.extend(hits.iter().map(|&r| (i, r)));
+        }
+        self.hits = hits;
+        out.alerts = self.end_batch();
         out
     }
 }
