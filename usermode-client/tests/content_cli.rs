@@ -190,3 +190,36 @@ fn simulate_prints_the_table() {
     }
     assert!(out.contains("hosts exposed") && out.contains("time to halt"), "{out}");
 }
+
+#[test]
+fn a_store_created_with_a_key_promotes_only_packs_it_signed() {
+    let d = temp("keys");
+    assert!(vigil(&["content", "keygen", "-o", s(&d.join("op"))]).0);
+    let (signed, unsigned) = (d.join("signed.vpack"), d.join("unsigned.vpack"));
+    let secret = d.join("op.secret");
+    let (ok, out) = vigil(&[
+        "content",
+        "build",
+        DEMO,
+        "-o",
+        s(&signed),
+        "--pack-version",
+        "1",
+        "--sign",
+        s(&secret),
+        SMALL[0],
+        SMALL[1],
+    ]);
+    assert!(ok, "{out}");
+    let (ok, out) = vigil(&["content", "build", DEMO, "-o", s(&unsigned), "--pack-version", "2", SMALL[0], SMALL[1]]);
+    assert!(ok, "{out}");
+    let store = d.join("store");
+    let (ok, out) = vigil(&["content", "init", "--store", s(&store), "--key", s(&d.join("op.pub"))]);
+    assert!(ok && out.contains("signed packs only"), "{out}");
+    let (ok, out) = vigil(&["content", "promote", "--store", s(&store), s(&unsigned)]);
+    assert!(!ok && out.contains("unsigned pack"), "{out}");
+    let (ok, out) = vigil(&["content", "promote", "--store", s(&store), s(&signed)]);
+    assert!(ok, "{out}");
+    let (_, out) = vigil(&["content", "status", "--store", s(&store)]);
+    assert!(out.contains("signatures: required, by key"), "{out}");
+}

@@ -40,6 +40,9 @@ pub struct InitArgs {
     /// Channel definition (JSON); default: canary 1 % 4 h, early 10 % 8 h, broad 100 % 24 h.
     #[arg(long)]
     channel: Option<PathBuf>,
+    /// Public key whose signature every promoted pack must carry (repeat for several).
+    #[arg(long)]
+    key: Vec<PathBuf>,
 }
 
 impl InitArgs {
@@ -51,8 +54,19 @@ impl InitArgs {
             }
             None => Channel::standard(),
         };
-        Store::init(&self.at.store, channel)?;
-        println!("content store {} created", self.at.store.display());
+        let store = Store::init(&self.at.store, channel)?;
+        if !self.key.is_empty() {
+            let mut r = store.load()?;
+            for k in &self.key {
+                r.trusted_keys.push(vigil::content::pack::hex(keys::read_verifying_key(k)?.as_bytes()));
+            }
+            store.save(&r)?;
+        }
+        println!(
+            "content store {} created ({})",
+            self.at.store.display(),
+            if self.key.is_empty() { "unsigned packs accepted" } else { "signed packs only" }
+        );
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -65,7 +79,8 @@ pub struct PromoteArgs {
     /// A pack to start releasing; without it, the release in progress moves
     /// on if its ring has baked and its health gates pass.
     pack: Option<PathBuf>,
-    /// Require the pack to be signed by this public key.
+    /// Require the pack to be signed by this public key (default: the
+    /// store's trusted keys, if it has any).
     #[arg(long)]
     key: Option<PathBuf>,
     /// Skip the rest of the bake (recorded in the history).
@@ -83,7 +98,8 @@ impl PromoteArgs {
         if let Some(path) = &self.pack {
             let policy = match &self.key {
                 Some(k) => TrustPolicy::Keys(vec![keys::read_verifying_key(k)?]),
-                None => TrustPolicy::AllowUnsigned,
+                None if r.trusted_keys.is_empty() => TrustPolicy::AllowUnsigned,
+                None => TrustPolicy::Keys(store_keys(&r)?),
             };
             let p = store.add_pack(path, &policy)?;
             r.start(p.clone(), now)?;
@@ -125,6 +141,18 @@ impl PromoteArgs {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// The store's trusted public keys.
+fn store_keys(r: &Rollout) -> anyhow::Result<Vec<ed25519_dalek::VerifyingKey>> {
+    r.trusted_keys
+        .iter()
+        .map(|h| {
+            let bytes = keys::unhex::<32>(h).context("state.json: trusted_keys entry is not 64 hex digits")?;
+            ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                .context("state.json: trusted_keys entry is not an ed25519 key")
+        })
+        .collect()
 }
 
 /// Arguments of `content rollback`.
@@ -229,6 +257,13 @@ impl StatusArgs {
             .map(|x| format!("{} {} % ({} h)", x.name, x.percent, x.bake_minutes as f64 / 60.0))
             .collect();
         println!("channel {}: {}", r.channel.name, rings.join(" -> "));
+        match store_keys(&r)?.as_slice() {
+            [] => println!("signatures: not required (digests are still verified)"),
+            ks => {
+                let ids: Vec<String> = ks.iter().map(|k| vigil::content::pack::KeyId::of(k).to_string()).collect();
+                println!("signatures: required, by key {}", ids.join(" or "));
+            }
+        }
         match &r.last_known_good {
             Some(p) => println!("last known good: {} version {}, {} rules", p.short(), p.pack_version, p.rules),
             None => println!("last known good: none yet"),

@@ -165,12 +165,23 @@ pub struct Rollout {
     pub pins: Vec<Pin>,
     /// History, oldest first.
     pub log: Vec<LogEntry>,
+    /// Public keys (hex) a pack must be signed by to be promoted; none:
+    /// unsigned packs are accepted (their digest is still verified).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_keys: Vec<String>,
 }
 
 impl Rollout {
     /// A channel with no content yet.
     pub fn new(channel: Channel) -> Self {
-        Self { channel, last_known_good: None, release: None, pins: Vec::new(), log: Vec::new() }
+        Self {
+            channel,
+            last_known_good: None,
+            release: None,
+            pins: Vec::new(),
+            log: Vec::new(),
+            trusted_keys: Vec::new(),
+        }
     }
 
     fn note(&mut self, at: u64, what: String) {
