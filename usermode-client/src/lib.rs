@@ -3,6 +3,7 @@
 //! over it.
 
 pub mod capture;
+pub mod content;
 pub mod enrich;
 pub mod event;
 pub mod input;

@@ -1,5 +1,6 @@
 //! The `vigil` command line: one module per subcommand.
 
+mod content;
 mod demo;
 mod replay;
 mod report;
@@ -41,6 +42,9 @@ enum Command {
     /// Linux stand-in for vigil.sys: a synthetic workload through the ring.
     #[cfg(target_os = "linux")]
     SimulateDriver(simulate::SimulateArgs),
+    /// Content safety: packs, checks, staged rollout, fleet simulation.
+    #[command(subcommand)]
+    Content(content::ContentCommand),
 }
 
 impl Cli {
@@ -56,6 +60,7 @@ impl Cli {
             Command::Service(c) => c.run(),
             #[cfg(target_os = "linux")]
             Command::SimulateDriver(a) => a.run(),
+            Command::Content(c) => c.run(),
         }
     }
 }

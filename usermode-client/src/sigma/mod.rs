@@ -65,7 +65,7 @@ mod regex_lit;
 mod rule;
 mod ruleset;
 pub mod schema;
-mod yaml;
+pub(crate) mod yaml;
 
 pub use compile::CompileOptions;
 pub use engine::{Engine, EngineStats};
