@@ -4,6 +4,6 @@
 
 pub mod event;
 pub mod input;
-pub mod sigma;
 #[cfg(target_os = "linux")]
 pub mod shm;
+pub mod sigma;

@@ -4,6 +4,8 @@
 use super::json::JsonReader;
 use super::{InputError, ReadStats};
 use crate::event::Event;
+use evtx::EvtxParser;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 /// Reads an EVTX file already in memory.
@@ -13,7 +15,26 @@ pub fn read_evtx(
     on_event: &mut dyn FnMut(&Event),
     on_error: &mut dyn FnMut(InputError),
 ) -> Result<ReadStats, InputError> {
-    let mut parser = evtx::EvtxParser::from_buffer(data)
+    read_from(path, std::io::Cursor::new(data), on_event, on_error)
+}
+
+/// Reads an EVTX file chunk by chunk (64 KiB at a time, as the format stores them).
+pub fn read_evtx_file(
+    path: &Path,
+    file: std::fs::File,
+    on_event: &mut dyn FnMut(&Event),
+    on_error: &mut dyn FnMut(InputError),
+) -> Result<ReadStats, InputError> {
+    read_from(path, file, on_event, on_error)
+}
+
+fn read_from<T: Read + Seek>(
+    path: &Path,
+    src: T,
+    on_event: &mut dyn FnMut(&Event),
+    on_error: &mut dyn FnMut(InputError),
+) -> Result<ReadStats, InputError> {
+    let mut parser = EvtxParser::from_read_seek(src)
         .map_err(|e| InputError::new(path, 0, 0, format!("not a readable EVTX file: {e}")))?;
     let mut reader = JsonReader::new();
     let mut stats = ReadStats::default();

@@ -11,9 +11,13 @@
 //! (pretty-printed) objects, or JSON lines. A malformed record is reported
 //! with its record number and line, skipped, and reading goes on.
 
+pub use super::framing::{CHUNK, MAX_RECORD};
+
+use super::framing::Framer;
 use super::lexer::{Lexer, Res, Scalar, SyntaxError};
 use super::{InputError, ReadStats};
 use crate::event::{Category, Event, Field, Value};
+use std::io::Read;
 use std::path::Path;
 
 /// Reads Windows event JSON, reusing one [`Event`] for every record.
@@ -22,6 +26,7 @@ pub struct JsonReader {
     event: Event,
     buf: String,
     key: String,
+    chunk: usize,
 }
 
 impl Default for JsonReader {
@@ -31,7 +36,8 @@ impl Default for JsonReader {
 }
 
 /// What one record turned out to be.
-enum Outcome {
+pub(super) enum Outcome {
+    /// An event Vigil matches.
     Event,
     /// Valid, but not an event Vigil matches (unknown EventID or provider).
     Skipped,
@@ -48,7 +54,19 @@ struct Header {
 impl JsonReader {
     /// A reader with empty buffers.
     pub fn new() -> Self {
-        JsonReader { event: Event::new(Category::ProcessCreation), buf: String::new(), key: String::new() }
+        JsonReader {
+            event: Event::new(Category::ProcessCreation),
+            buf: String::new(),
+            key: String::new(),
+            chunk: CHUNK,
+        }
+    }
+
+    /// Sets how many bytes [`JsonReader::read_stream`] reads at a time
+    /// (default [`CHUNK`]; at least 1).
+    pub fn with_chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk = bytes.max(1);
+        self
     }
 
     /// Reads every record of `data` (named `name` in errors). Each event is
@@ -61,77 +79,64 @@ impl JsonReader {
         on_error: &mut dyn FnMut(InputError),
     ) -> ReadStats {
         let mut stats = ReadStats::default();
-        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-        let mut pos = skip_ws(data, 0);
-        let mut line = 1;
-        let in_array = data.get(pos) == Some(&b'[');
-        if in_array {
-            pos = skip_ws(data, pos + 1);
-            if data.get(pos) == Some(&b']') {
-                return stats;
-            }
-        }
-        let mut line_pos = 0;
-        while pos < data.len() {
-            line += count_lines(&data[line_pos..pos]);
-            line_pos = pos;
-            stats.records += 1;
-            let record = stats.records;
-            match self.record(data, pos) {
-                Ok((end, outcome)) => {
-                    match outcome {
-                        Outcome::Event => {
-                            stats.events += 1;
-                            on_event(&self.event);
-                        }
-                        Outcome::Skipped => stats.skipped += 1,
-                    }
-                    pos = skip_ws(data, end);
-                }
-                Err((e, resume)) => {
-                    stats.errors += 1;
-                    let err_line = line + count_lines(data.get(pos..e.at.min(data.len())).unwrap_or_default());
-                    on_error(InputError::new(name, record, err_line as u64, e.reason));
-                    pos = match resume {
-                        Some(r) => skip_ws(data, r),
-                        None => data.len(),
-                    };
-                }
-            }
-            if in_array {
-                match data.get(pos) {
-                    Some(b',') => pos = skip_ws(data, pos + 1),
-                    Some(b']') => {
-                        pos = skip_ws(data, pos + 1);
-                        if pos < data.len() {
-                            stats.errors += 1;
-                            let l = line + count_lines(&data[line_pos..pos]);
-                            on_error(InputError::new(name, record, l as u64, "data after the closing ']'"));
-                        }
-                        break;
-                    }
-                    Some(_) => {
-                        // Missing comma: report, then treat it as a separator.
-                        stats.errors += 1;
-                        let l = line + count_lines(&data[line_pos..pos]);
-                        on_error(InputError::new(name, record, l as u64, "expected ',' or ']' after a record"));
-                    }
-                    None => {
-                        stats.errors += 1;
-                        let l = line + count_lines(&data[line_pos..]);
-                        on_error(InputError::new(name, record, l as u64, "array is not closed (truncated file?)"));
-                    }
-                }
-            } else if data.get(pos) == Some(&b',') {
-                pos = skip_ws(data, pos + 1);
-            }
-        }
+        let mut framer = Framer::new();
+        framer.scan(self, name, data, true, &mut stats, on_event, on_error);
         stats
     }
 
-    /// Parses one record starting at `start`. On error, gives where to
-    /// resume (`None`: nothing sensible is left).
-    fn record(&mut self, data: &[u8], start: usize) -> Result<(usize, Outcome), (SyntaxError, Option<usize>)> {
+    /// Reads every record from `src` in chunks, holding only the records
+    /// not yet parsed in memory (about one chunk, more only
+    /// while one record is larger; a record over [`MAX_RECORD`]
+    /// bytes is an error). Same results as [`JsonReader::read`] on the
+    /// whole input; only a failing `src` is an `Err`.
+    pub fn read_stream(
+        &mut self,
+        name: &Path,
+        src: &mut dyn Read,
+        on_event: &mut dyn FnMut(&Event),
+        on_error: &mut dyn FnMut(InputError),
+    ) -> Result<ReadStats, InputError> {
+        let mut stats = ReadStats::default();
+        let mut framer = Framer::new();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut eof = false;
+        while !eof {
+            let mut failed = None;
+            // At least double a pending partial record, so a large record
+            // costs linear time.
+            let target = buf.len() + self.chunk.max(buf.len());
+            while buf.len() < target {
+                let old = buf.len();
+                buf.resize(target, 0);
+                match src.read(&mut buf[old..]) {
+                    Ok(0) => {
+                        buf.truncate(old);
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => buf.truncate(old + n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                    Err(e) => {
+                        buf.truncate(old);
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let used = framer.scan(self, name, &buf, eof, &mut stats, on_event, on_error);
+            framer.consumed(used);
+            buf.drain(..used);
+            if let Some(e) = failed {
+                // What was read before the failure has been handled.
+                let line = framer.line();
+                return Err(InputError::new(name, stats.records + 1, line, format!("cannot read: {e}")));
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Parses one record starting at `start`; on success gives its end.
+    pub(super) fn record(&mut self, data: &[u8], start: usize) -> Result<(usize, Outcome), SyntaxError> {
         let mut lx = Lexer::new(data, std::mem::take(&mut self.buf));
         lx.pos = start;
         let res = parse_record(&mut lx, &mut self.event, &mut self.key);
@@ -141,37 +146,15 @@ impl JsonReader {
             Ok(outcome) => Ok((pos, outcome)),
             Err(mut e) => {
                 e.at = e.at.max(start);
-                Err((e, resume_after(data, start)))
+                Err(e)
             }
         }
     }
-}
 
-/// Where to continue after a bad record: its end by bracket matching, or
-/// the next line that starts with `{`.
-fn resume_after(data: &[u8], start: usize) -> Option<usize> {
-    if let Some(end) = super::lexer::value_end(data, start) {
-        return Some(end);
+    /// The event the last successful [`JsonReader::record`] filled.
+    pub(super) fn event(&self) -> &Event {
+        &self.event
     }
-    let mut i = start + 1;
-    while let Some(off) = memchr::memchr(b'\n', data.get(i..)?) {
-        i += off + 1;
-        if data.get(i) == Some(&b'{') {
-            return Some(i);
-        }
-    }
-    None
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while b.get(i).is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
-}
-
-fn count_lines(b: &[u8]) -> usize {
-    memchr::memchr_iter(b'\n', b).count()
 }
 
 fn parse_record(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<Outcome> {

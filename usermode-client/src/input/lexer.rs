@@ -125,9 +125,14 @@ impl<'a> Lexer<'a> {
     }
 
     fn word(&mut self, w: &[u8], s: Scalar) -> Res<Scalar> {
-        if self.b.get(self.pos..self.pos + w.len()) == Some(w) {
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        if rest.starts_with(w) {
             self.pos += w.len();
             Ok(s)
+        } else if w.starts_with(rest) {
+            // Cut by the end of the input (a streamed buffer may go on).
+            self.pos = self.b.len();
+            self.err("unexpected end of input")
         } else {
             self.err("invalid literal")
         }
@@ -260,7 +265,10 @@ impl<'a> Lexer<'a> {
     }
 
     fn hex4(&mut self) -> Res<u32> {
-        let Some(h) = self.b.get(self.pos..self.pos + 4) else { return self.err("short \\u escape") };
+        let Some(h) = self.b.get(self.pos..self.pos + 4) else {
+            self.pos = self.b.len();
+            return self.err("short \\u escape");
+        };
         let s = std::str::from_utf8(h).ok().filter(|s| s.bytes().all(|c| c.is_ascii_hexdigit()));
         let Some(v) = s.and_then(|s| u32::from_str_radix(s, 16).ok()) else { return self.err("invalid \\u escape") };
         self.pos += 4;
