@@ -106,6 +106,11 @@ impl Framer {
         if self.done {
             return data.len();
         }
+        // One UTF-8 check for the whole buffer instead of one per string.
+        let text = match std::str::from_utf8(data) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&data[..e.valid_up_to()]).unwrap_or_default(),
+        };
         let mut pos = 0;
         if !self.started {
             if !eof && data.len() < BOM.len() && BOM.starts_with(data) {
@@ -173,7 +178,7 @@ impl Framer {
             }
             // Whether what is buffered is all there will be for this record.
             let last = eof || data.len() - pos > MAX_RECORD;
-            match reader.record(data, pos) {
+            match reader.record(data, text, pos) {
                 Ok((end, outcome)) => {
                     stats.records += 1;
                     match outcome {

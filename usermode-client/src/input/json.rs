@@ -98,34 +98,37 @@ impl JsonReader {
     ) -> Result<ReadStats, InputError> {
         let mut stats = ReadStats::default();
         let mut framer = Framer::new();
+        // `buf[..filled]` is data; the rest is spare room, kept initialized
+        // so reads need no zeroing.
         let mut buf: Vec<u8> = Vec::new();
+        let mut filled = 0;
         let mut eof = false;
         while !eof {
             let mut failed = None;
             // At least double a pending partial record, so a large record
             // costs linear time.
-            let target = buf.len() + self.chunk.max(buf.len());
-            while buf.len() < target {
-                let old = buf.len();
+            let target = filled + self.chunk.max(filled);
+            if buf.len() < target {
                 buf.resize(target, 0);
-                match src.read(&mut buf[old..]) {
+            }
+            while filled < target {
+                match src.read(&mut buf[filled..target]) {
                     Ok(0) => {
-                        buf.truncate(old);
                         eof = true;
                         break;
                     }
-                    Ok(n) => buf.truncate(old + n),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        buf.truncate(old);
                         failed = Some(e);
                         break;
                     }
                 }
             }
-            let used = framer.scan(self, name, &buf, eof, &mut stats, on_event, on_error);
+            let used = framer.scan(self, name, &buf[..filled], eof, &mut stats, on_event, on_error);
             framer.consumed(used);
-            buf.drain(..used);
+            buf.copy_within(used..filled, 0);
+            filled -= used;
             if let Some(e) = failed {
                 // What was read before the failure has been handled.
                 let line = framer.line();
@@ -136,8 +139,9 @@ impl JsonReader {
     }
 
     /// Parses one record starting at `start`; on success gives its end.
-    pub(super) fn record(&mut self, data: &[u8], start: usize) -> Result<(usize, Outcome), SyntaxError> {
-        let mut lx = Lexer::new(data, std::mem::take(&mut self.buf));
+    /// `text` is a prefix of `data` already known to be UTF-8.
+    pub(super) fn record(&mut self, data: &[u8], text: &str, start: usize) -> Result<(usize, Outcome), SyntaxError> {
+        let mut lx = Lexer::new(data, text, std::mem::take(&mut self.buf));
         lx.pos = start;
         let res = parse_record(&mut lx, &mut self.event, &mut self.key);
         let pos = lx.pos;

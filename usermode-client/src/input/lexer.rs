@@ -31,6 +31,9 @@ pub(super) const MAX_DEPTH: u32 = 128;
 
 pub(super) struct Lexer<'a> {
     b: &'a [u8],
+    /// The longest prefix of `b` known to be UTF-8 (validated once per
+    /// buffer by the caller): strings inside it need no check of their own.
+    text: &'a str,
     pub pos: usize,
     /// Unescaped text of the last string that had escapes.
     buf: String,
@@ -41,8 +44,17 @@ pub(super) struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
-    pub fn new(b: &'a [u8], buf: String) -> Self {
-        Lexer { b, pos: 0, buf, last: Ok((0, 0)), num: (0, 0), depth: 0 }
+    /// A lexer over `b`, of which `text` is a valid UTF-8 prefix (may be empty).
+    pub fn new(b: &'a [u8], text: &'a str, buf: String) -> Self {
+        // The same memory (a prefix view of `b`), checked in O(1).
+        let is_prefix = std::ptr::eq(b.as_ptr(), text.as_ptr()) && text.len() <= b.len();
+        let text = if is_prefix { text } else { "" };
+        Lexer { b, text, pos: 0, buf, last: Ok((0, 0)), num: (0, 0), depth: 0 }
+    }
+
+    /// `b[a..z]` as text, if it is UTF-8.
+    fn slice(&self, a: usize, z: usize) -> Option<&'a str> {
+        if z <= self.text.len() { self.text.get(a..z) } else { std::str::from_utf8(self.b.get(a..z)?).ok() }
     }
 
     pub fn into_buf(self) -> String {
@@ -81,14 +93,14 @@ impl<'a> Lexer<'a> {
     pub fn last_str(&self) -> &str {
         match self.last {
             // The range was checked to be valid UTF-8 when the string was read.
-            Ok((a, b)) => self.b.get(a..b).and_then(|s| std::str::from_utf8(s).ok()).unwrap_or(""),
+            Ok((a, b)) => self.slice(a, b).unwrap_or(""),
             Err(()) => &self.buf,
         }
     }
 
     /// The text of the last non-integer number read.
     pub fn last_num(&self) -> &str {
-        self.b.get(self.num.0..self.num.1).and_then(|s| std::str::from_utf8(s).ok()).unwrap_or("")
+        self.slice(self.num.0, self.num.1).unwrap_or("")
     }
 
     /// Reads a value's first token: a scalar entirely, or just `{` / `[`.
@@ -213,6 +225,9 @@ impl<'a> Lexer<'a> {
     }
 
     fn check_utf8(&self, a: usize, b: usize) -> Res<()> {
+        if b <= self.text.len() {
+            return Ok(());
+        }
         match std::str::from_utf8(&self.b[a..b]) {
             Ok(_) => Ok(()),
             Err(e) => Err(SyntaxError { at: a + e.valid_up_to(), reason: "invalid UTF-8 in string" }),
@@ -220,17 +235,20 @@ impl<'a> Lexer<'a> {
     }
 
     fn check_controls(&self, a: usize, b: usize) -> Res<()> {
-        match self.b[a..b].iter().position(|&c| c < 0x20) {
-            Some(i) => Err(SyntaxError { at: a + i, reason: "control character in string" }),
-            None => Ok(()),
+        let s = &self.b[a..b];
+        // Branch-free over the whole string (vectorizes); find the byte only on error.
+        if s.iter().fold(false, |acc, &c| acc | (c < 0x20)) {
+            let i = s.iter().position(|&c| c < 0x20).unwrap_or(0);
+            return Err(SyntaxError { at: a + i, reason: "control character in string" });
         }
+        Ok(())
     }
 
     fn slow_string(&mut self, start: usize) -> Res<()> {
         self.buf.clear();
         self.check_utf8(start, self.pos)?;
         self.check_controls(start, self.pos)?;
-        self.buf.push_str(std::str::from_utf8(&self.b[start..self.pos]).unwrap_or(""));
+        self.buf.push_str(self.slice(start, self.pos).unwrap_or(""));
         loop {
             let seg = self.pos;
             let Some(off) = memchr::memchr2(b'"', b'\\', self.b.get(self.pos..).unwrap_or_default()) else {
@@ -240,7 +258,7 @@ impl<'a> Lexer<'a> {
             let at = self.pos + off;
             self.check_utf8(seg, at)?;
             self.check_controls(seg, at)?;
-            self.buf.push_str(std::str::from_utf8(&self.b[seg..at]).unwrap_or(""));
+            self.buf.push_str(self.slice(seg, at).unwrap_or(""));
             self.pos = at + 1;
             if self.b[at] == b'"' {
                 self.last = Err(());
@@ -405,7 +423,7 @@ mod tests {
 
     #[test]
     fn strings_and_escapes() {
-        let mut l = Lexer::new(br#""C:\\Windows\\x \u00e9\ud83d\ude00" "plain""#, String::new());
+        let mut l = Lexer::new(br#""C:\\Windows\\x \u00e9\ud83d\ude00" "plain""#, "", String::new());
         assert_eq!(l.value(), Ok(Scalar::Str));
         assert_eq!(l.last_str(), "C:\\Windows\\x é😀");
         assert_eq!(l.value(), Ok(Scalar::Str));
@@ -413,14 +431,33 @@ mod tests {
     }
 
     #[test]
+    fn known_utf8_prefix_gives_the_same_tokens() {
+        let src = "\"a\\u00e9b\" \"é\" \"x\\ny\" 12.5 \"\u{7f}\"";
+        for cut in 0..=src.len() {
+            let Some(prefix) = src.get(..cut) else { continue };
+            let prefix: &str = prefix;
+            let mut with = Lexer::new(src.as_bytes(), prefix, String::new());
+            let mut without = Lexer::new(src.as_bytes(), "", String::new());
+            for _ in 0..5 {
+                assert_eq!(with.value(), without.value());
+                assert_eq!(with.last_str(), without.last_str());
+                assert_eq!(with.last_num(), without.last_num());
+            }
+        }
+        // A "prefix" that is not one is ignored.
+        let mut l = Lexer::new(b"\"ab\"", "zz", String::new());
+        assert_eq!((l.value(), l.last_str()), (Ok(Scalar::Str), "ab"));
+    }
+
+    #[test]
     fn numbers() {
-        let mut l = Lexer::new(b"-12 3.5 1e3 99999999999999999999", String::new());
+        let mut l = Lexer::new(b"-12 3.5 1e3 99999999999999999999", "", String::new());
         assert_eq!(l.value(), Ok(Scalar::Int(-12)));
         assert_eq!(l.value(), Ok(Scalar::Num));
         assert_eq!(l.last_num(), "3.5");
         assert_eq!(l.value(), Ok(Scalar::Num));
         assert_eq!(l.value(), Ok(Scalar::Num));
-        assert!(Lexer::new(b"-", String::new()).value().is_err());
+        assert!(Lexer::new(b"-", "", String::new()).value().is_err());
     }
 
     #[test]
