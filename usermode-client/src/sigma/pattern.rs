@@ -147,8 +147,13 @@ pub(crate) fn lower_into(s: &str, out: &mut String) {
     if s.is_ascii() {
         out.push_str(s);
         out.make_ascii_lowercase();
-    } else {
+    } else if s.contains('\u{3A3}') {
+        // Capital sigma lowercases by context (final form); leave it to std.
         out.push_str(&s.to_lowercase());
+    } else {
+        // Same as `str::to_lowercase` for every other character, without
+        // allocating.
+        out.extend(s.chars().flat_map(char::to_lowercase));
     }
 }
 
@@ -301,6 +306,15 @@ mod tests {
         assert_eq!(pat("x*"), Pattern::Lit { text: "x".into(), anchor: Anchor::Prefix });
         assert_eq!(pat("*x"), Pattern::Lit { text: "x".into(), anchor: Anchor::Suffix });
         assert_eq!(pat("x"), Pattern::Lit { text: "x".into(), anchor: Anchor::Exact });
+    }
+
+    #[test]
+    fn lower_into_equals_std_lowercase() {
+        let mut out = String::new();
+        for s in ["ABC", "İstanbul", "ΣΑΣ ΟΔΟΣ", "\u{212A}elvin ß ẞ Ǆ", "", "x\u{10400}y"] {
+            lower_into(s, &mut out);
+            assert_eq!(out, s.to_lowercase(), "{s}");
+        }
     }
 
     #[test]
