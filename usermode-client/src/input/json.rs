@@ -169,15 +169,18 @@ fn parse_record(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<Out
     let mut h = Header::default();
     if lx.first_member()? {
         loop {
-            lx.string()?;
-            key.clear();
-            key.push_str(lx.last_str());
-            lx.expect(b':', "expected ':'")?;
-            match key.as_str() {
+            let mn = member_name(lx, key)?;
+            match mn.as_str(key) {
                 "Event" => nested_event(lx, ev, key, &mut h)?,
                 "System" => system(lx, ev, key, &mut h)?,
                 "EventData" | "UserData" => data_section(lx, ev, key)?,
-                _ => top_level(lx, ev, key, &mut h)?,
+                "EventID" => h.event_id = event_id(lx, key)?,
+                "Provider" | "Provider_Name" | "ProviderName" => provider(lx, ev, key, &mut h)?,
+                k => {
+                    let name = Name::of(k);
+                    let s = lx.value()?;
+                    set_scalar(lx, ev, name, s)?;
+                }
             }
             if !lx.next_member()? {
                 break;
@@ -185,6 +188,53 @@ fn parse_record(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<Out
         }
     }
     Ok(finish(ev, &h))
+}
+
+/// Where a member's name is: in the input (no escapes, the rule) or
+/// copied into the caller's `key` buffer.
+enum MemberName<'a> {
+    Input(&'a str),
+    Copied,
+}
+
+impl<'a> MemberName<'a> {
+    fn as_str<'s>(&self, key: &'s str) -> &'s str
+    where
+        'a: 's,
+    {
+        match self {
+            MemberName::Input(s) => s,
+            MemberName::Copied => key,
+        }
+    }
+}
+
+/// Reads a member's name and the `:` after it.
+fn member_name<'a>(lx: &mut Lexer<'a>, key: &mut String) -> Res<MemberName<'a>> {
+    lx.string()?;
+    let name = match lx.last_borrowed() {
+        Some(s) => MemberName::Input(s),
+        None => {
+            key.clear();
+            key.push_str(lx.last_str());
+            MemberName::Copied
+        }
+    };
+    lx.expect(b':', "expected ':'")?;
+    Ok(name)
+}
+
+/// A field name, looked up once.
+#[derive(Clone, Copy)]
+enum Name<'k> {
+    Known(Field),
+    Other(&'k str),
+}
+
+impl<'k> Name<'k> {
+    fn of(name: &'k str) -> Name<'k> {
+        Field::from_name(name).map_or(Name::Other(name), Name::Known)
+    }
 }
 
 fn finish(ev: &mut Event, h: &Header) -> Outcome {
@@ -207,14 +257,19 @@ fn note_provider(h: &mut Header, ev: &mut Event, name: &str) {
     ev.set_str(Field::Provider_Name, name);
 }
 
-/// Sets a scalar as a named field; containers are skipped.
-fn set_scalar(lx: &mut Lexer<'_>, ev: &mut Event, name: &str, s: Scalar) -> Res<()> {
-    match s {
-        Scalar::Str => ev.set_named(name, Value::Str(lx.last_str())),
-        Scalar::Int(i) => ev.set_named(name, Value::Int(i)),
-        Scalar::Num => ev.set_named(name, Value::Str(lx.last_num())),
-        Scalar::Bool(b) => ev.set_named(name, Value::Str(if b { "true" } else { "false" })),
-        Scalar::Null | Scalar::ObjStart | Scalar::ArrStart => skip_rest(lx, s)?,
+/// Sets a scalar as a field; containers are skipped.
+fn set_scalar(lx: &mut Lexer<'_>, ev: &mut Event, name: Name<'_>, s: Scalar) -> Res<()> {
+    let v = match s {
+        Scalar::Str => Value::Str(lx.last_str()),
+        Scalar::Int(i) => Value::Int(i),
+        Scalar::Num => Value::Str(lx.last_num()),
+        Scalar::Bool(b) => Value::Str(if b { "true" } else { "false" }),
+        Scalar::Null | Scalar::ObjStart | Scalar::ArrStart => return skip_rest(lx, s),
+    };
+    match (name, v) {
+        (Name::Known(f), Value::Str(t)) => ev.set_str(f, t),
+        (Name::Known(f), Value::Int(i)) => ev.set_int(f, i),
+        (Name::Other(n), v) => ev.set_named(n, v),
     }
     Ok(())
 }
@@ -259,20 +314,6 @@ fn event_id(lx: &mut Lexer<'_>, key: &mut String) -> Res<Option<i64>> {
         }
         _ => Ok(None),
     }
-}
-
-fn top_level(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header) -> Res<()> {
-    match key.as_str() {
-        "EventID" => h.event_id = event_id(lx, key)?,
-        "Provider" | "Provider_Name" | "ProviderName" => provider(lx, ev, key, h)?,
-        _ => {
-            let s = lx.value()?;
-            let name = std::mem::take(key);
-            set_scalar(lx, ev, &name, s)?;
-            *key = name;
-        }
-    }
-    Ok(())
 }
 
 /// `Provider`: a string, or `{"#attributes": {"Name": ..}}` / `{"Name": ..}`.
@@ -360,11 +401,13 @@ fn system(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header) 
             match key.as_str() {
                 "EventID" => h.event_id = event_id(lx, key)?,
                 "Provider" => provider(lx, ev, key, h)?,
-                "Channel" | "Computer" => {
+                "Channel" => {
                     let s = lx.value()?;
-                    let name = std::mem::take(key);
-                    set_scalar(lx, ev, &name, s)?;
-                    *key = name;
+                    set_scalar(lx, ev, Name::Known(Field::Channel), s)?;
+                }
+                "Computer" => {
+                    let s = lx.value()?;
+                    set_scalar(lx, ev, Name::Known(Field::Computer), s)?;
                 }
                 _ => lx.skip_value()?,
             }
@@ -385,17 +428,14 @@ fn data_section(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<()>
     }
     if lx.first_member()? {
         loop {
-            lx.string()?;
-            key.clear();
-            key.push_str(lx.last_str());
-            lx.expect(b':', "expected ':'")?;
+            let mn = member_name(lx, key)?;
+            let k = mn.as_str(key);
+            let name = Name::of(k);
             let s = lx.value()?;
-            if key == "#attributes" {
+            if k == "#attributes" {
                 skip_rest(lx, s)?;
             } else {
-                let name = std::mem::take(key);
-                set_scalar(lx, ev, &name, s)?;
-                *key = name;
+                set_scalar(lx, ev, name, s)?;
             }
             if !lx.next_member()? {
                 break;

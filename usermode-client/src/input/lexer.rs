@@ -89,6 +89,15 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The text of the last string read, if it had no escapes (a slice of
+    /// the input, so it outlives the lexer's next steps).
+    pub fn last_borrowed(&self) -> Option<&'a str> {
+        match self.last {
+            Ok((a, b)) => self.slice(a, b),
+            Err(()) => None,
+        }
+    }
+
     /// The text of the last string read.
     pub fn last_str(&self) -> &str {
         match self.last {
@@ -208,20 +217,28 @@ impl<'a> Lexer<'a> {
         self.pos += 1;
         let start = self.pos;
         // Fast path: no escapes.
-        let Some(off) = memchr::memchr2(b'"', b'\\', self.b.get(self.pos..).unwrap_or_default()) else {
+        let Some(at) = find_special(self.b, self.pos) else {
             self.pos = self.b.len();
             return self.err("unterminated string");
         };
-        let at = self.pos + off;
-        if self.b[at] == b'\\' {
-            self.pos = at;
-            return self.slow_string(start);
-        }
         self.check_utf8(start, at)?;
-        self.check_controls(start, at)?;
-        self.last = Ok((start, at));
-        self.pos = at + 1;
-        Ok(())
+        match self.b[at] {
+            b'"' => {
+                self.last = Ok((start, at));
+                self.pos = at + 1;
+                Ok(())
+            }
+            b'\\' => {
+                self.buf.clear();
+                self.buf.push_str(self.slice(start, at).unwrap_or(""));
+                self.pos = at;
+                self.slow_string()
+            }
+            _ => {
+                self.pos = at;
+                self.err("control character in string")
+            }
+        }
     }
 
     fn check_utf8(&self, a: usize, b: usize) -> Res<()> {
@@ -234,35 +251,28 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn check_controls(&self, a: usize, b: usize) -> Res<()> {
-        let s = &self.b[a..b];
-        // Branch-free over the whole string (vectorizes); find the byte only on error.
-        if s.iter().fold(false, |acc, &c| acc | (c < 0x20)) {
-            let i = s.iter().position(|&c| c < 0x20).unwrap_or(0);
-            return Err(SyntaxError { at: a + i, reason: "control character in string" });
-        }
-        Ok(())
-    }
-
-    fn slow_string(&mut self, start: usize) -> Res<()> {
-        self.buf.clear();
-        self.check_utf8(start, self.pos)?;
-        self.check_controls(start, self.pos)?;
-        self.buf.push_str(self.slice(start, self.pos).unwrap_or(""));
+    /// The rest of a string with escapes; `pos` is at a backslash and
+    /// `buf` holds the text before it.
+    fn slow_string(&mut self) -> Res<()> {
         loop {
             let seg = self.pos;
-            let Some(off) = memchr::memchr2(b'"', b'\\', self.b.get(self.pos..).unwrap_or_default()) else {
+            let Some(at) = find_special(self.b, self.pos) else {
                 self.pos = self.b.len();
                 return self.err("unterminated string");
             };
-            let at = self.pos + off;
             self.check_utf8(seg, at)?;
-            self.check_controls(seg, at)?;
             self.buf.push_str(self.slice(seg, at).unwrap_or(""));
             self.pos = at + 1;
-            if self.b[at] == b'"' {
-                self.last = Err(());
-                return Ok(());
+            match self.b[at] {
+                b'"' => {
+                    self.last = Err(());
+                    return Ok(());
+                }
+                b'\\' => {}
+                _ => {
+                    self.pos = at;
+                    return self.err("control character in string");
+                }
             }
             let Some(&e) = self.b.get(self.pos) else { return self.err("unterminated string") };
             self.pos += 1;
@@ -373,6 +383,31 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The position of the next byte at or after `from` that ends a run of
+/// plain string content: `"`, `\\` or a control character (invalid in
+/// JSON strings). Checked eight bytes at a time with word operations:
+/// keys and path segments are short, where `memchr`'s setup would cost
+/// more than the search, and one pass finds all three kinds.
+fn find_special(b: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let rest = b.get(from..)?;
+    let mut words = rest.chunks_exact(8);
+    let mut i = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        // High bit set in each byte of `x` below `n` (exact for the lowest
+        // such byte; bytes >= 0x80 never flag).
+        let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+        let found = below(x ^ (ONES * u64::from(b'"')), 1) | below(x ^ (ONES * u64::from(b'\\')), 1) | below(x, 0x20);
+        if found != 0 {
+            return Some(from + i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    words.remainder().iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|k| from + i + k)
+}
+
 /// The end (exclusive) of the JSON value starting at `start`, found by
 /// bracket and string tracking only; `None` if it never closes.
 pub(super) fn value_end(b: &[u8], start: usize) -> Option<usize> {
@@ -447,6 +482,40 @@ mod tests {
         // A "prefix" that is not one is ignored.
         let mut l = Lexer::new(b"\"ab\"", "zz", String::new());
         assert_eq!((l.value(), l.last_str()), (Ok(Scalar::Str), "ab"));
+    }
+
+    #[test]
+    fn find_special_finds_the_first_quote_backslash_or_control() {
+        for len in 0..100 {
+            for at in 0..len {
+                for c in [b'"', b'\\', 0, b'\n', 0x1f] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = c;
+                    if at + 1 < len {
+                        v[at + 1] = b'"';
+                    }
+                    for from in 0..=at {
+                        assert_eq!(find_special(&v, from), Some(at), "len {len} at {at} from {from}");
+                    }
+                }
+            }
+            assert_eq!(find_special(&vec![0x80 | b'"'; len], 0), None);
+            assert_eq!(find_special(&vec![b' '; len], 0), None);
+            assert_eq!(find_special(&vec![0x7f; len], 0), None);
+        }
+    }
+
+    #[test]
+    fn control_characters_and_bad_utf8_in_strings_are_errors() {
+        for (src, at, reason) in [
+            (&b"\"ab\ncd\""[..], 3, "control character in string"),
+            (b"\"a\\\\b\tc\"", 5, "control character in string"),
+            (b"\"a\xFFb\"", 2, "invalid UTF-8 in string"),
+            (b"\"a\\nb\xC3\"", 5, "invalid UTF-8 in string"),
+        ] {
+            let e = Lexer::new(src, "", String::new()).value().unwrap_err();
+            assert_eq!((e.at, e.reason), (at, reason), "{:?}", String::from_utf8_lossy(src));
+        }
     }
 
     #[test]
