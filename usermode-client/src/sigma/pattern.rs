@@ -152,8 +152,20 @@ pub(crate) fn lower_into(s: &str, out: &mut String) {
         out.push_str(&s.to_lowercase());
     } else {
         // Same as `str::to_lowercase` for every other character, without
-        // allocating.
-        out.extend(s.chars().flat_map(char::to_lowercase));
+        // allocating: ASCII runs in bulk, other characters one by one.
+        let mut rest = s;
+        while !rest.is_empty() {
+            let run = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+            let (ascii, tail) = rest.split_at(run);
+            let from = out.len();
+            out.push_str(ascii);
+            out[from..].make_ascii_lowercase();
+            let mut chars = tail.chars();
+            if let Some(c) = chars.next() {
+                out.extend(c.to_lowercase());
+            }
+            rest = chars.as_str();
+        }
     }
 }
 
@@ -311,7 +323,8 @@ mod tests {
     #[test]
     fn lower_into_equals_std_lowercase() {
         let mut out = String::new();
-        for s in ["ABC", "İstanbul", "ΣΑΣ ΟΔΟΣ", "\u{212A}elvin ß ẞ Ǆ", "", "x\u{10400}y"] {
+        for s in ["ABC", "İstanbul", "ΣΑΣ ΟΔΟΣ", "\u{212A}elvin ß ẞ Ǆ", "", "x\u{10400}y", "JÜRGEN.Müller\\X", "ÉÉ"]
+        {
             lower_into(s, &mut out);
             assert_eq!(out, s.to_lowercase(), "{s}");
         }

@@ -1,10 +1,10 @@
 //! Per-event evaluation with reusable scratch space.
 
-use super::super::ir::{Expr, FieldName, Test};
+use super::super::ir::{FieldName, Test};
 use super::super::modifiers::NumOp;
 use super::super::pattern::lower_into;
 use super::super::ruleset::RuleId;
-use super::index::{CLeaf, CRule, CatIndex, Gate};
+use super::index::{CLeaf, CRule, CatIndex, Gate, Node};
 use super::memo::{self, Memo};
 use crate::event::{Event, Field, Value, itoa_buf};
 
@@ -145,13 +145,15 @@ impl Scratch {
         self.cands = cands;
     }
 
-    fn expr(&mut self, e: &Expr, rule: &CRule, event: &Event) -> bool {
-        match e {
-            Expr::Leaf(i) => rule.leaves.get(*i as usize).is_some_and(|l| self.leaf(l, event)),
-            Expr::And(xs) => xs.iter().all(|x| self.expr(x, rule, event)),
-            Expr::Or(xs) => xs.iter().any(|x| self.expr(x, rule, event)),
-            Expr::Not(x) => !self.expr(x, rule, event),
-            Expr::Const(b) => *b,
+    fn expr(&mut self, n: &Node, rule: &CRule, event: &Event) -> bool {
+        match n {
+            Node::Hit(p) => self.was_hit(*p),
+            Node::AnyHit(ps) => ps.iter().any(|&p| self.was_hit(p)),
+            Node::Leaf(i) => rule.leaves.get(*i as usize).is_some_and(|l| self.leaf(l, event)),
+            Node::And(xs) => xs.iter().all(|x| self.expr(x, rule, event)),
+            Node::Or(xs) => xs.iter().any(|x| self.expr(x, rule, event)),
+            Node::Not(x) => !self.expr(x, rule, event),
+            Node::Const(b) => *b,
         }
     }
 

@@ -1,41 +1,60 @@
 //! Finds which of many lowercased needles occur anywhere in a value,
 //! comparing ASCII letters case-insensitively.
 //!
-//! Needles of 4 bytes or more are indexed by 4-byte grams (the ones fewest
-//! other needles share, so common text rarely leads to a check). The scan
-//! folds 4-byte windows of the value to lowercase with a few word
-//! operations, tests a small bit filter (L1-resident), and only on a filter
-//! hit looks the gram up and compares the needles indexed by it in place.
-//! Needles are split by length into classes: a class with stride `s`
-//! indexes `s` consecutive grams of each needle and tests only every `s`-th
-//! window (any occurrence spans those `s` windows, one of them tested), so
-//! long needles (hashes, paths) cost a fraction of a test per byte. The
-//! stride stays well below what the length would allow, so that each
-//! needle still has rare grams to choose from. Needles under 4 bytes go through an Aho-Corasick automaton of
-//! their own (small, so a DFA). The cost is a few cycles per byte and
-//! barely depends on the number of needles, unlike one automaton over
-//! thousands of needles whose transitions miss the caches on every byte.
+//! Needles of 4 bytes or more are indexed by short grams (3 or 4 bytes,
+//! the ones fewest other needles share, so common text rarely leads to a
+//! check). The scan folds windows of the value to lowercase with a few
+//! word operations, tests a small bit filter (L1-resident), and only on a
+//! filter hit looks the gram up and compares the needles indexed by it in
+//! place. Needles are split by length into classes: a class with stride
+//! `s` indexes `s` consecutive grams of each needle and tests only every
+//! `s`-th window (any occurrence spans those `s` windows, one of them
+//! tested), so the scan costs 3.5 filter tests per 4 bytes whatever the
+//! number of needles, unlike one automaton over thousands of needles whose
+//! transitions miss the caches on every byte. The strides stay below what
+//! the lengths allow, so each needle keeps rare grams to choose from.
+//! Needles under 4 bytes go through an Aho-Corasick automaton of their own
+//! (small, so a DFA); needles with non-ASCII bytes are searched only in
+//! values that have some.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::collections::HashMap;
 
-const Q: usize = 4;
+/// A length class: needles of at least `min` bytes (up to the next class's
+/// `min`), indexed by `q`-byte grams, tested every `stride` windows.
+#[derive(Clone, Copy, Debug)]
+struct Spec {
+    min: usize,
+    q: usize,
+    stride: usize,
+}
+
+/// The classes; `stride <= min - q + 1` (an occurrence spans `stride`
+/// windows), and the scan loop relies on strides 2, 4 and 8.
+const CLASSES: [Spec; 3] =
+    [Spec { min: 4, q: 3, stride: 2 }, Spec { min: 8, q: 4, stride: 4 }, Spec { min: 16, q: 4, stride: 8 }];
+
+/// A needle and its id.
+type Needle<'a> = (&'a str, u32);
 
 /// A compiled needle set (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub(super) struct Grams {
-    classes: Vec<Class>,
+    /// One per entry of [`CLASSES`].
+    classes: [Option<Class>; 3],
+    /// Needles with non-ASCII bytes (emoji, homoglyph lists): searched only
+    /// in values that have some.
+    wide: Option<Box<Grams>>,
     /// Needle bytes, concatenated.
     text: Vec<u8>,
-    /// Needles shorter than a gram.
+    /// Needles shorter than 4 bytes.
     short: Option<AhoCorasick>,
     short_ids: Vec<u32>,
 }
 
-/// Needles of one length class, tested every `stride` windows.
+/// The index of one length class.
 #[derive(Clone, Debug, Default)]
 struct Class {
-    stride: usize,
     /// A blocked Bloom filter over the indexed grams: each gram sets two
     /// bits of one word (one cache line touched per test, about 1% false
     /// positives at the fill it is sized for).
@@ -57,10 +76,6 @@ struct Slot {
     len: u32,
     id: u32,
 }
-
-/// Minimum needle length and stride of each class (the last class has no
-/// maximum length).
-const CLASSES: [(usize, usize); 3] = [(Q, 1), (8, 2), (16, 4)];
 
 /// Lowercases the ASCII letters of four bytes at once.
 #[inline]
@@ -89,10 +104,16 @@ fn hash(g: u32) -> u32 {
     ((u64::from(g).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 32) as u32
 }
 
+/// The low `q` bytes of a gram.
 #[inline]
-fn gram_at(b: &[u8], i: usize) -> Option<u32> {
-    let w: [u8; Q] = b.get(i..i + Q)?.try_into().ok()?;
-    Some(u32::from_le_bytes(w))
+fn mask(q: usize) -> u32 {
+    if q >= 4 { u32::MAX } else { (1 << (8 * q)) - 1 }
+}
+
+/// The `q`-byte gram at `i` (little-endian), unfolded.
+fn gram_at(b: &[u8], i: usize, q: usize) -> Option<u32> {
+    let w = b.get(i..i + q)?;
+    Some(w.iter().rev().fold(0, |acc, &c| (acc << 8) | u32::from(c)))
 }
 
 /// How frequent a byte is in command lines and paths (English letters by
@@ -109,46 +130,59 @@ fn commonness(b: u8) -> u32 {
 impl Grams {
     /// Compiles `(needle, id)` pairs; needles must be lowercase and non-empty.
     pub fn build(needles: &[(&str, u32)]) -> Grams {
-        let (long, short): (Vec<_>, Vec<_>) = needles.iter().partition(|(n, _)| n.len() >= Q);
-        // How many needles contain each gram: a gram shared by many needles
-        // is common text.
-        let mut shared: HashMap<u32, u32> = HashMap::new();
-        for (n, _) in &long {
-            let b = n.as_bytes();
-            let mut grams: Vec<u32> = (0..=b.len() - Q).filter_map(|i| gram_at(b, i)).collect();
-            grams.sort_unstable();
-            grams.dedup();
-            for g in grams {
-                *shared.entry(g).or_default() += 1;
+        let (ascii, wide): (Vec<Needle<'_>>, Vec<Needle<'_>>) = needles.iter().partition(|(n, _)| n.is_ascii());
+        let mut g = Self::build_one(&ascii);
+        if !wide.is_empty() {
+            g.wide = Some(Box::new(Self::build_one(&wide)));
+        }
+        g
+    }
+
+    fn build_one(needles: &[(&str, u32)]) -> Grams {
+        let min_long = CLASSES[0].min;
+        let (long, short): (Vec<_>, Vec<_>) = needles.iter().partition(|(n, _)| n.len() >= min_long);
+        // Per gram length: how many needles contain each gram (a gram many
+        // needles share is common text).
+        let mut shared: [HashMap<u32, u32>; 5] = Default::default();
+        for q in [3, 4] {
+            for (n, _) in &long {
+                let b = n.as_bytes();
+                let mut grams: Vec<u32> = (0..=b.len() - q).filter_map(|i| gram_at(b, i, q)).collect();
+                grams.sort_unstable();
+                grams.dedup();
+                for g in grams {
+                    *shared[q].entry(g).or_default() += 1;
+                }
             }
         }
-        let score = |b: &[u8], i: usize| -> u32 {
-            let gram = gram_at(b, i).unwrap_or(0);
-            let common: u32 = b[i..i + Q].iter().map(|&c| commonness(c)).sum();
-            shared.get(&gram).copied().unwrap_or(0) * 4 + common
+        let score = |b: &[u8], i: usize, q: usize| -> u32 {
+            let gram = gram_at(b, i, q).unwrap_or(0);
+            let common: u32 = b[i..i + q].iter().map(|&c| commonness(c)).sum();
+            shared[q].get(&gram).copied().unwrap_or(0) * 4 + common
         };
         let mut g = Grams::default();
-        for (k, &(min, stride)) in CLASSES.iter().enumerate() {
-            let max = CLASSES.get(k + 1).map_or(usize::MAX, |c| c.0);
+        for (k, spec) in CLASSES.iter().enumerate() {
+            let max = CLASSES.get(k + 1).map_or(usize::MAX, |c| c.min);
+            let (q, stride) = (spec.q, spec.stride);
             let mut slots = Vec::new();
-            for (n, id) in long.iter().filter(|(n, _)| (min..max).contains(&n.len())) {
+            for (n, id) in long.iter().filter(|(n, _)| (spec.min..max).contains(&n.len())) {
                 let b = n.as_bytes();
                 // The `stride` consecutive grams that are least common.
-                let first = (0..=b.len() - Q - (stride - 1))
+                let first = (0..=b.len() - q - (stride - 1))
                     .min_by_key(|&w| {
-                        let scores = (w..w + stride).map(|i| score(b, i));
+                        let scores = (w..w + stride).map(|i| score(b, i, q));
                         (scores.clone().max().unwrap_or(0), scores.sum::<u32>())
                     })
                     .unwrap_or(0);
                 let start = g.text.len() as u32;
                 g.text.extend_from_slice(b);
                 for off in first..first + stride {
-                    let gram = gram_at(b, off).unwrap_or(0);
+                    let gram = gram_at(b, off, q).unwrap_or(0);
                     slots.push(Slot { gram, off: off as u32, start, len: b.len() as u32, id: *id });
                 }
             }
             if !slots.is_empty() {
-                g.classes.push(Class::new(stride, slots));
+                g.classes[k] = Some(Class::new(slots));
             }
         }
         if !short.is_empty() {
@@ -166,9 +200,17 @@ impl Grams {
     /// Reports the id of every needle occurring in `hay` (at least once;
     /// callers deduplicate).
     pub fn scan(&self, hay: &[u8], mut hit: impl FnMut(u32)) {
-        for c in &self.classes {
-            c.scan(hay, &self.text, &mut hit);
+        if let Some(w) = &self.wide
+            && !hay.is_ascii()
+        {
+            w.scan_narrow(hay, &mut hit);
         }
+        self.scan_narrow(hay, &mut hit);
+    }
+
+    /// [`Grams::scan`] without the non-ASCII needles.
+    fn scan_narrow(&self, hay: &[u8], hit: &mut impl FnMut(u32)) {
+        self.scan_classes(hay, hit);
         if let Some(ac) = &self.short {
             for m in ac.find_overlapping_iter(hay) {
                 if let Some(&id) = self.short_ids.get(m.pattern().as_usize()) {
@@ -178,37 +220,78 @@ impl Grams {
         }
     }
 
+    /// Tests the windows of each class in one pass: one 8-byte load and
+    /// fold gives the grams of the windows starting at `i..i + 4`.
+    fn scan_classes(&self, hay: &[u8], hit: &mut impl FnMut(u32)) {
+        let [a, b, c] = &self.classes;
+        let text = &self.text;
+        let mut test = |class: &Class, g: u32, at: usize| {
+            if let Some(w) = class.test(g) {
+                class.check(hay, text, at, g, w, hit);
+            }
+        };
+        let m3 = mask(3);
+        let mut i = 0;
+        while let Some(w) = hay.get(i..i + 8) {
+            let x = fold8(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+            if let Some(a) = a {
+                test(a, x as u32 & m3, i);
+                test(a, (x >> 16) as u32 & m3, i + 2);
+            }
+            if let Some(b) = b {
+                test(b, x as u32, i);
+            }
+            if let Some(c) = c
+                && i % 8 == 0
+            {
+                test(c, x as u32, i);
+            }
+            i += 4;
+        }
+        for at in i..hay.len() {
+            let Some(g) = gram_at(hay, at, 3) else { break };
+            let g4 = hay.get(at + 3).map(|&x| fold(g | (u32::from(x) << 24)));
+            if let Some(a) = a.as_ref().filter(|_| at % 2 == 0) {
+                test(a, fold(g) & m3, at);
+            }
+            if let (Some(b), Some(g4)) = (b.as_ref().filter(|_| at % 4 == 0), g4) {
+                test(b, g4, at);
+            }
+            if let (Some(c), Some(g4)) = (c.as_ref().filter(|_| at % 8 == 0), g4) {
+                test(c, g4, at);
+            }
+        }
+    }
+
     /// Heap bytes used.
     pub fn heap_bytes(&self) -> usize {
         let classes: usize = self
             .classes
             .iter()
+            .flatten()
             .map(|c| c.filter.len() * 8 + c.head.len() * 4 + c.slots.len() * std::mem::size_of::<Slot>())
             .sum();
-        classes + self.text.len() + self.short.as_ref().map_or(0, AhoCorasick::memory_usage)
+        classes
+            + self.text.len()
+            + self.short.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.wide.as_ref().map_or(0, |w| w.heap_bytes())
     }
 }
 
 impl Class {
-    fn new(stride: usize, mut slots: Vec<Slot>) -> Class {
+    fn new(mut slots: Vec<Slot>) -> Class {
         // About 1/16 of the bits set (2 per slot), at most 32 KiB (L1).
         let log2 = |n: usize| usize::BITS - n.max(1).leading_zeros();
         let wbits = log2(slots.len() / 2).clamp(4, 12);
         let head_bits = log2(slots.len()).clamp(1, wbits);
         let shift = wbits - head_bits;
-        let mut c = Class {
-            stride,
-            filter: vec![0; 1 << wbits],
-            wbits,
-            shift,
-            head: vec![0; (1 << head_bits) + 1],
-            slots: Vec::new(),
-        };
+        let mut c =
+            Class { filter: vec![0; 1 << wbits], wbits, shift, head: vec![0; (1 << head_bits) + 1], slots: Vec::new() };
         slots.sort_by_key(|s| c.word(hash(s.gram)) >> shift);
         for s in &slots {
             let h = hash(s.gram);
             let w = c.word(h);
-            c.filter[w] |= Self::mask(h);
+            c.filter[w] |= Self::bits(h);
             c.head[(w >> shift) + 1] += 1;
         }
         for b in 0..c.head.len() - 1 {
@@ -224,7 +307,7 @@ impl Class {
     }
 
     #[inline]
-    fn mask(h: u32) -> u64 {
+    fn bits(h: u32) -> u64 {
         (1 << (h & 63)) | (1 << ((h >> 6) & 63))
     }
 
@@ -233,33 +316,8 @@ impl Class {
     fn test(&self, g: u32) -> Option<usize> {
         let h = hash(g);
         let w = self.word(h);
-        let m = Self::mask(h);
+        let m = Self::bits(h);
         (self.filter[w] & m == m).then_some(w)
-    }
-
-    fn scan(&self, hay: &[u8], text: &[u8], hit: &mut impl FnMut(u32)) {
-        let Some(last) = hay.len().checked_sub(Q) else { return };
-        let mut i = 0;
-        if self.stride == 1 {
-            // One 8-byte load gives the grams of five windows.
-            while let Some(w) = hay.get(i..i + 8) {
-                let x = fold8(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
-                for k in 0..5 {
-                    let g = (x >> (8 * k)) as u32;
-                    if let Some(h) = self.test(g) {
-                        self.check(hay, text, i + k, g, h, hit);
-                    }
-                }
-                i += 5;
-            }
-        }
-        while i <= last {
-            let g = fold(u32::from_le_bytes([hay[i], hay[i + 1], hay[i + 2], hay[i + 3]]));
-            if let Some(h) = self.test(g) {
-                self.check(hay, text, i, g, h, hit);
-            }
-            i += self.stride;
-        }
     }
 
     #[cold]
@@ -342,6 +400,9 @@ mod tests {
             "imphash=1195f7935954a2cd09157390c33f8e8c",
             "0123456789abcdef",
             "89abcdef0",
+            "😀",
+            "а",
+            "ü.exe",
         ];
         let pairs: Vec<(&str, u32)> = needles.iter().enumerate().map(|(i, n)| (*n, i as u32)).collect();
         let g = Grams::build(&pairs);
@@ -355,6 +416,7 @@ mod tests {
             "ab",
             "MD5=00,IMPHASH=1195F7935954A2CD09157390C33F8E8C",
             "x0123456789ABCDEF0123456789abcdef0",
+            "😀 а Ü.EXE ü.exe",
         ];
         for hay in hays {
             let mut got = Vec::new();

@@ -68,8 +68,81 @@ pub(super) struct CLeaf {
 #[derive(Clone, Debug)]
 pub(super) struct CRule {
     pub id: RuleId,
-    pub expr: Expr,
+    pub expr: Node,
     pub leaves: Vec<CLeaf>,
+}
+
+/// A rule's condition as the engine evaluates it: leaves the scan decides
+/// become probe checks, merged where an `or` has several, and the children
+/// of `and`/`or` are ordered cheapest first (they have no side effects, so
+/// the order does not change the result, only how soon it is known).
+#[derive(Clone, Debug)]
+pub(super) enum Node {
+    And(Box<[Node]>),
+    Or(Box<[Node]>),
+    Not(Box<Node>),
+    Const(bool),
+    /// This probe hit.
+    Hit(u32),
+    /// One of these probes hit.
+    AnyHit(Box<[u32]>),
+    /// A leaf evaluated on the event.
+    Leaf(u32),
+}
+
+impl Node {
+    fn of(e: &Expr, leaves: &[CLeaf]) -> Node {
+        match e {
+            Expr::Leaf(i) => match leaves.get(*i as usize).and_then(|l| l.fast) {
+                Some(p) => Node::Hit(p),
+                None => Node::Leaf(*i),
+            },
+            Expr::Const(b) => Node::Const(*b),
+            Expr::Not(x) => Node::Not(Box::new(Node::of(x, leaves))),
+            Expr::And(xs) => {
+                let mut v: Vec<Node> = xs.iter().map(|x| Node::of(x, leaves)).collect();
+                v.sort_by_key(|n| n.cost(leaves));
+                Node::And(v.into())
+            }
+            Expr::Or(xs) => {
+                let mut hits = Vec::new();
+                let mut rest = Vec::new();
+                for x in xs {
+                    match Node::of(x, leaves) {
+                        Node::Hit(p) => hits.push(p),
+                        Node::AnyHit(ps) => hits.extend(ps.iter()),
+                        n => rest.push(n),
+                    }
+                }
+                hits.sort_unstable();
+                hits.dedup();
+                match hits.as_slice() {
+                    [] => {}
+                    [one] => rest.push(Node::Hit(*one)),
+                    _ => rest.push(Node::AnyHit(hits.into())),
+                }
+                rest.sort_by_key(|n| n.cost(leaves));
+                if rest.len() == 1 { rest.pop().unwrap_or(Node::Const(false)) } else { Node::Or(rest.into()) }
+            }
+        }
+    }
+
+    /// A rough evaluation cost rank.
+    fn cost(&self, leaves: &[CLeaf]) -> u32 {
+        match self {
+            Node::Const(_) | Node::Hit(_) | Node::AnyHit(_) => 0,
+            Node::Not(x) => x.cost(leaves),
+            Node::And(xs) | Node::Or(xs) => xs.iter().map(|x| x.cost(leaves)).max().unwrap_or(0),
+            Node::Leaf(i) => leaves.get(*i as usize).map_or(0, |l| match (&l.leaf.field, &l.leaf.test) {
+                (None, _) => 8,
+                (_, Test::Null | Test::Exists(_)) => 1,
+                (_, Test::NumEq(_) | Test::NumCmp(..) | Test::Bool(_)) => 2,
+                (_, Test::Str { pat: Pattern::Lit { .. }, .. }) => 3,
+                (_, Test::Str { .. } | Test::FieldRef { .. } | Test::Cidr(_)) => 4,
+                (_, Test::Regex { .. }) => 6,
+            }),
+        }
+    }
 }
 
 /// The scanners of one field of a category.
@@ -344,8 +417,8 @@ fn build_category(set: &RuleSet, chosen: &[RuleId]) -> CatIndex {
                     };
                     CLeaf { leaf: leaf.clone(), gate, fast, finder, pre }
                 })
-                .collect();
-            CRule { id: *id, expr: r.expr.clone(), leaves }
+                .collect::<Vec<_>>();
+            CRule { id: *id, expr: Node::of(&r.expr, &leaves), leaves }
         })
         .collect();
     let mut probe_start = Vec::with_capacity(n_probes + 1);

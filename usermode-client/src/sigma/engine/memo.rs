@@ -5,7 +5,7 @@
 //! byte for byte. Direct-mapped by a hash of the value; bounded size.
 
 /// Entries per (category, field).
-const WAYS: usize = 64;
+const WAYS: usize = 256;
 /// Longer values are not remembered.
 pub(super) const MAX_LEN: usize = 512;
 
@@ -45,7 +45,7 @@ impl Memo {
     }
 
     fn entry(&mut self, slot: usize, h: u64) -> Option<&mut Entry> {
-        self.entries.get_mut(slot * WAYS + (h >> 58) as usize % WAYS)
+        self.entries.get_mut(slot * WAYS + (h >> 56) as usize % WAYS)
     }
 
     /// The remembered hits of `value` (hashing to `h`) in `slot`.
