@@ -13,9 +13,10 @@
 //! number of needles, unlike one automaton over thousands of needles whose
 //! transitions miss the caches on every byte. The strides stay below what
 //! the lengths allow, so each needle keeps rare grams to choose from.
-//! Needles under 4 bytes go through an Aho-Corasick automaton of their own
-//! (small, so a DFA); needles with non-ASCII bytes are searched only in
-//! values that have some.
+//! Needles of 2 or 3 bytes are found through an exact bit table of their
+//! first two bytes, tested at every window in the same pass; 1-byte
+//! needles go through a small Aho-Corasick DFA. Needles with non-ASCII
+//! bytes are searched only in values that have some.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::collections::HashMap;
@@ -47,9 +48,44 @@ pub(super) struct Grams {
     wide: Option<Box<Grams>>,
     /// Needle bytes, concatenated.
     text: Vec<u8>,
-    /// Needles shorter than 4 bytes.
+    /// Needles of 2 or 3 bytes, by their first two bytes.
+    pairs: Option<Pairs>,
+    /// Needles of 1 byte.
     short: Option<AhoCorasick>,
     short_ids: Vec<u32>,
+}
+
+/// Needles of 2 or 3 bytes: a bit per possible (folded) first byte pair,
+/// tested at every window of the scan, and the needles of each pair.
+#[derive(Clone, Debug)]
+struct Pairs {
+    bits: Box<[u64; 1024]>,
+    /// `(pair, needle start in text, needle length, id)`, sorted by pair.
+    needles: Vec<(u16, u32, u32, u32)>,
+}
+
+impl Pairs {
+    /// Checks the needles starting with `pair` at `at` if there are any.
+    #[inline]
+    fn probe(&self, pair: u16, at: usize, hay: &[u8], text: &[u8], hit: &mut impl FnMut(u32)) {
+        if self.bits[usize::from(pair >> 6)] & (1 << (pair & 63)) != 0 {
+            self.check(hay, text, at, pair, hit);
+        }
+    }
+
+    #[cold]
+    fn check(&self, hay: &[u8], text: &[u8], at: usize, pair: u16, hit: &mut impl FnMut(u32)) {
+        let first = self.needles.partition_point(|n| n.0 < pair);
+        for &(_, start, len, id) in self.needles[first..].iter().take_while(|n| n.0 == pair) {
+            let needle = &text[start as usize..(start + len) as usize];
+            let ok = hay
+                .get(at..at + needle.len())
+                .is_some_and(|w| w.iter().zip(needle).all(|(&a, &b)| a.to_ascii_lowercase() == b));
+            if ok {
+                hit(id);
+            }
+        }
+    }
 }
 
 /// The index of one length class.
@@ -185,14 +221,28 @@ impl Grams {
                 g.classes[k] = Some(Class::new(slots));
             }
         }
-        if !short.is_empty() {
+        let (two_three, single): (Vec<_>, Vec<_>) = short.iter().partition(|(n, _)| n.len() >= 2);
+        if !two_three.is_empty() {
+            let mut pairs = Pairs { bits: Box::new([0; 1024]), needles: Vec::new() };
+            for (n, id) in &two_three {
+                let b = n.as_bytes();
+                let pair = u16::from_le_bytes([b[0], b[1]]);
+                pairs.bits[usize::from(pair >> 6)] |= 1 << (pair & 63);
+                let start = g.text.len() as u32;
+                g.text.extend_from_slice(b);
+                pairs.needles.push((pair, start, b.len() as u32, *id));
+            }
+            pairs.needles.sort_unstable();
+            g.pairs = Some(pairs);
+        }
+        if !single.is_empty() {
             g.short = AhoCorasick::builder()
                 .kind(Some(AhoCorasickKind::DFA))
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .build(short.iter().map(|(n, _)| n.as_bytes()))
+                .build(single.iter().map(|(n, _)| n.as_bytes()))
                 .ok();
-            g.short_ids = short.iter().map(|(_, id)| *id).collect();
+            g.short_ids = single.iter().map(|(_, id)| *id).collect();
         }
         g
     }
@@ -225,40 +275,45 @@ impl Grams {
     fn scan_classes(&self, hay: &[u8], hit: &mut impl FnMut(u32)) {
         let [a, b, c] = &self.classes;
         let text = &self.text;
-        let mut test = |class: &Class, g: u32, at: usize| {
-            if let Some(w) = class.test(g) {
-                class.check(hay, text, at, g, w, hit);
-            }
-        };
+        let pairs = self.pairs.as_ref();
         let m3 = mask(3);
         let mut i = 0;
         while let Some(w) = hay.get(i..i + 8) {
             let x = fold8(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+            if let Some(p) = pairs {
+                for k in 0..4 {
+                    p.probe((x >> (8 * k)) as u16, i + k, hay, text, hit);
+                }
+            }
             if let Some(a) = a {
-                test(a, x as u32 & m3, i);
-                test(a, (x >> 16) as u32 & m3, i + 2);
+                a.probe(x as u32 & m3, i, hay, text, hit);
+                a.probe((x >> 16) as u32 & m3, i + 2, hay, text, hit);
             }
             if let Some(b) = b {
-                test(b, x as u32, i);
+                b.probe(x as u32, i, hay, text, hit);
             }
             if let Some(c) = c
                 && i % 8 == 0
             {
-                test(c, x as u32, i);
+                c.probe(x as u32, i, hay, text, hit);
             }
             i += 4;
         }
         for at in i..hay.len() {
-            let Some(g) = gram_at(hay, at, 3) else { break };
+            let Some(g2) = gram_at(hay, at, 2) else { break };
+            if let Some(p) = pairs {
+                p.probe(fold(g2) as u16, at, hay, text, hit);
+            }
+            let Some(g) = gram_at(hay, at, 3) else { continue };
             let g4 = hay.get(at + 3).map(|&x| fold(g | (u32::from(x) << 24)));
             if let Some(a) = a.as_ref().filter(|_| at % 2 == 0) {
-                test(a, fold(g) & m3, at);
+                a.probe(fold(g) & m3, at, hay, text, hit);
             }
             if let (Some(b), Some(g4)) = (b.as_ref().filter(|_| at % 4 == 0), g4) {
-                test(b, g4, at);
+                b.probe(g4, at, hay, text, hit);
             }
             if let (Some(c), Some(g4)) = (c.as_ref().filter(|_| at % 8 == 0), g4) {
-                test(c, g4, at);
+                c.probe(g4, at, hay, text, hit);
             }
         }
     }
@@ -274,6 +329,7 @@ impl Grams {
         classes
             + self.text.len()
             + self.short.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.pairs.as_ref().map_or(0, |p| 8192 + p.needles.len() * 16)
             + self.wide.as_ref().map_or(0, |w| w.heap_bytes())
     }
 }
@@ -311,13 +367,16 @@ impl Class {
         (1 << (h & 63)) | (1 << ((h >> 6) & 63))
     }
 
-    /// The filter word of `g` if the filter says `g` may be indexed.
+    /// Checks the needles indexed by gram `g` at `at` if the filter says
+    /// there may be any.
     #[inline]
-    fn test(&self, g: u32) -> Option<usize> {
+    fn probe(&self, g: u32, at: usize, hay: &[u8], text: &[u8], hit: &mut impl FnMut(u32)) {
         let h = hash(g);
         let w = self.word(h);
         let m = Self::bits(h);
-        (self.filter[w] & m == m).then_some(w)
+        if self.filter[w] & m == m {
+            self.check(hay, text, at, g, w, hit);
+        }
     }
 
     #[cold]
