@@ -168,14 +168,20 @@ fn child(engine: &str, file: &Path) {
     let (mut alerts, mut alerted, mut events) = (0u64, 0u64, 0u64);
     let secs = match engine {
         "vigil" => {
+            let rss_start = status_kb("VmRSS:");
             let (rules, errors) = vigil::sigma::RuleSet::load_dir(&rules_dir);
             assert!(errors.is_empty());
+            let rss_rules = status_kb("VmRSS:");
             let mut eng = vigil::sigma::Engine::new(&rules);
             let load = t_load.elapsed().as_secs_f64();
             println!(
-                "  vigil: {} rules compiled+indexed in {load:.2} s, RSS after load {:.1} MB",
+                "  vigil: {} rules compiled+indexed in {load:.2} s; RSS {:.1} MB at start, {:.1} MB with rules, \
+                 {:.1} MB with engine (scan index {:.1} MB)",
                 rules.len(),
-                status_kb("VmRSS:") as f64 / 1024.0
+                rss_start as f64 / 1024.0,
+                rss_rules as f64 / 1024.0,
+                status_kb("VmRSS:") as f64 / 1024.0,
+                eng.index_bytes() as f64 / 1e6
             );
             let mut reader = vigil::input::json::JsonReader::new();
             let mut hits = Vec::new();
@@ -214,11 +220,13 @@ fn child(engine: &str, file: &Path) {
             secs
         }
         _ => {
+            let rss_start = status_kb("VmRSS:");
             let reference = common::reference::Reference::load(&rules_dir);
             assert!(reference.rejected.is_empty());
             let load = t_load.elapsed().as_secs_f64();
             println!(
-                "  rsigma-eval: rules compiled+indexed in {load:.2} s, RSS after load {:.1} MB",
+                "  rsigma-eval: rules compiled+indexed in {load:.2} s; RSS {:.1} MB at start, {:.1} MB with rules",
+                rss_start as f64 / 1024.0,
                 status_kb("VmRSS:") as f64 / 1024.0
             );
             let t = Instant::now();

@@ -30,7 +30,8 @@ impl Default for CompileOptions {
 #[derive(Clone, Debug)]
 pub(crate) struct Compiled {
     pub expr: Expr,
-    pub leaves: Vec<Leaf>,
+    /// Shared with the engines built from the rule set.
+    pub leaves: std::sync::Arc<[Leaf]>,
 }
 
 /// Compiles a `detection:` mapping.
@@ -74,7 +75,7 @@ pub(crate) fn compile_detection(det: &Node, opts: &CompileOptions) -> CResult<Co
         let cond = condition::parse(text).map_err(|r| Located::new(line, format!("condition: {r}")))?;
         alts.push(resolve(&cond, &idents).map_err(|r| Located::new(line, format!("condition: {r}")))?);
     }
-    Ok(Compiled { expr: Expr::Or(alts).simplify(), leaves: c.leaves })
+    Ok(Compiled { expr: Expr::Or(alts).simplify(), leaves: c.leaves.into() })
 }
 
 fn resolve(cond: &Cond, idents: &[(String, Expr)]) -> Result<Expr, String> {

@@ -1,6 +1,6 @@
 //! Per-event evaluation with reusable scratch space.
 
-use super::super::ir::{FieldName, Test};
+use super::super::ir::{FieldName, Leaf, Test};
 use super::super::modifiers::NumOp;
 use super::super::pattern::lower_into;
 use super::super::ruleset::RuleId;
@@ -149,7 +149,13 @@ impl Scratch {
         match n {
             Node::Hit(p) => self.was_hit(*p),
             Node::AnyHit(ps) => ps.iter().any(|&p| self.was_hit(p)),
-            Node::Leaf(i) => rule.leaves.get(*i as usize).is_some_and(|l| self.leaf(l, event)),
+            Node::Leaf(i) => {
+                let i = *i as usize;
+                match (rule.src.get(i), rule.leaves.get(i)) {
+                    (Some(leaf), Some(cl)) => self.leaf(leaf, cl, event),
+                    _ => false,
+                }
+            }
             Node::And(xs) => xs.iter().all(|x| self.expr(x, rule, event)),
             Node::Or(xs) => xs.iter().any(|x| self.expr(x, rule, event)),
             Node::Not(x) => !self.expr(x, rule, event),
@@ -169,14 +175,13 @@ impl Scratch {
         }
     }
 
-    fn leaf(&mut self, cl: &CLeaf, event: &Event) -> bool {
+    fn leaf(&mut self, leaf: &Leaf, cl: &CLeaf, event: &Event) -> bool {
         if let Some(p) = cl.fast {
             return self.was_hit(p);
         }
         if !self.gate_open(&cl.gate) {
             return false;
         }
-        let leaf = &cl.leaf;
         let Some(field) = &leaf.field else { return self.keywords(&leaf.test, event) };
         let value = match field {
             FieldName::Known(f) => event.get(*f),

@@ -57,18 +57,19 @@ pub(super) enum Gate {
 /// value) before the regex runs.
 #[derive(Clone, Debug)]
 pub(super) struct CLeaf {
-    pub leaf: Leaf,
     pub gate: Gate,
     pub fast: Option<u32>,
-    pub finder: Option<memchr::memmem::Finder<'static>>,
+    pub finder: Option<Box<memchr::memmem::Finder<'static>>>,
     pub pre: Box<[memchr::memmem::Finder<'static>]>,
 }
 
-/// A rule as the engine evaluates it.
+/// A rule as the engine evaluates it: `src[i]` is leaf `i` as compiled
+/// (shared with the rule set), `leaves[i]` what the engine adds to it.
 #[derive(Clone, Debug)]
 pub(super) struct CRule {
     pub id: RuleId,
     pub expr: Node,
+    pub src: std::sync::Arc<[Leaf]>,
     pub leaves: Vec<CLeaf>,
 }
 
@@ -91,24 +92,24 @@ pub(super) enum Node {
 }
 
 impl Node {
-    fn of(e: &Expr, leaves: &[CLeaf]) -> Node {
+    fn of(e: &Expr, leaves: &[CLeaf], src: &[Leaf]) -> Node {
         match e {
             Expr::Leaf(i) => match leaves.get(*i as usize).and_then(|l| l.fast) {
                 Some(p) => Node::Hit(p),
                 None => Node::Leaf(*i),
             },
             Expr::Const(b) => Node::Const(*b),
-            Expr::Not(x) => Node::Not(Box::new(Node::of(x, leaves))),
+            Expr::Not(x) => Node::Not(Box::new(Node::of(x, leaves, src))),
             Expr::And(xs) => {
-                let mut v: Vec<Node> = xs.iter().map(|x| Node::of(x, leaves)).collect();
-                v.sort_by_key(|n| n.cost(leaves));
+                let mut v: Vec<Node> = xs.iter().map(|x| Node::of(x, leaves, src)).collect();
+                v.sort_by_key(|n| n.cost(src));
                 Node::And(v.into())
             }
             Expr::Or(xs) => {
                 let mut hits = Vec::new();
                 let mut rest = Vec::new();
                 for x in xs {
-                    match Node::of(x, leaves) {
+                    match Node::of(x, leaves, src) {
                         Node::Hit(p) => hits.push(p),
                         Node::AnyHit(ps) => hits.extend(ps.iter()),
                         n => rest.push(n),
@@ -121,19 +122,19 @@ impl Node {
                     [one] => rest.push(Node::Hit(*one)),
                     _ => rest.push(Node::AnyHit(hits.into())),
                 }
-                rest.sort_by_key(|n| n.cost(leaves));
+                rest.sort_by_key(|n| n.cost(src));
                 if rest.len() == 1 { rest.pop().unwrap_or(Node::Const(false)) } else { Node::Or(rest.into()) }
             }
         }
     }
 
     /// A rough evaluation cost rank.
-    fn cost(&self, leaves: &[CLeaf]) -> u32 {
+    fn cost(&self, src: &[Leaf]) -> u32 {
         match self {
             Node::Const(_) | Node::Hit(_) | Node::AnyHit(_) => 0,
-            Node::Not(x) => x.cost(leaves),
-            Node::And(xs) | Node::Or(xs) => xs.iter().map(|x| x.cost(leaves)).max().unwrap_or(0),
-            Node::Leaf(i) => leaves.get(*i as usize).map_or(0, |l| match (&l.leaf.field, &l.leaf.test) {
+            Node::Not(x) => x.cost(src),
+            Node::And(xs) | Node::Or(xs) => xs.iter().map(|x| x.cost(src)).max().unwrap_or(0),
+            Node::Leaf(i) => src.get(*i as usize).map_or(0, |l| match (&l.field, &l.test) {
                 (None, _) => 8,
                 (_, Test::Null | Test::Exists(_)) => 1,
                 (_, Test::NumEq(_) | Test::NumCmp(..) | Test::Bool(_)) => 2,
@@ -405,7 +406,7 @@ fn build_category(set: &RuleSet, chosen: &[RuleId]) -> CatIndex {
                         Test::Str { pat: Pattern::Lit { text, anchor: Anchor::Contains }, cased: false }
                             if fast.is_none() && !text.is_empty() =>
                         {
-                            Some(memchr::memmem::Finder::new(text.as_bytes()).into_owned())
+                            Some(Box::new(memchr::memmem::Finder::new(text.as_bytes()).into_owned()))
                         }
                         _ => None,
                     };
@@ -415,10 +416,10 @@ fn build_category(set: &RuleSet, chosen: &[RuleId]) -> CatIndex {
                         }
                         _ => Box::default(),
                     };
-                    CLeaf { leaf: leaf.clone(), gate, fast, finder, pre }
+                    CLeaf { gate, fast, finder, pre }
                 })
                 .collect::<Vec<_>>();
-            CRule { id: *id, expr: Node::of(&r.expr, &leaves), leaves }
+            CRule { id: *id, expr: Node::of(&r.expr, &leaves, &r.leaves), src: r.leaves.clone(), leaves }
         })
         .collect();
     let mut probe_start = Vec::with_capacity(n_probes + 1);
