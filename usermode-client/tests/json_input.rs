@@ -132,6 +132,9 @@ fn streamed_reading_equals_whole_reading_at_any_chunking() {
         "{\"EventID\": 1, \"CommandLine\": \"\\u00".to_owned(),
         "{\"EventID\": 11, \"a\": [1, {\"b\": 2}], \"TargetFilename\": \"é\"},{\"EventID\": 11}".to_owned(),
         "{\"EventID\": 1, \"a\": [}\n{\"EventID\": 1}\n".to_owned(),
+        // Found by fuzzing: stray scalars cut by a chunk boundary.
+        "ttributes\": +{\"xmlns\":\"\"x\",  }Sy\": \"Mic{\"Ev{ent\u{1c}: ".to_owned(),
+        "truex 12 nul".to_owned(),
     ];
     for text in &inputs {
         let whole = {

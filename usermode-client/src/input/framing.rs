@@ -193,7 +193,9 @@ impl Framer {
                 }
                 Err(e) => {
                     let closes = value_end(data, pos);
-                    if !last && (e.at >= data.len() || closes.is_none()) {
+                    // A record (or stray scalar) that reaches the end of
+                    // the buffer may go on in the next one.
+                    if !last && (e.at >= data.len() || closes.is_none_or(|c| c >= data.len())) {
                         // Cut by the end of the buffer: wait for more.
                         self.advance(data, pos);
                         return pos;
