@@ -74,3 +74,113 @@ fn escapes_decode() {
     let (evs, _, _) = read(r#"{"EventID": 1, "CommandLine": "a\"b\\c\u00e9\ud83d\ude00\t"}"#);
     assert_eq!(evs[0].get(Field::CommandLine), Some(Value::Str("a\"b\\cé😀\t")));
 }
+
+/// A source that hands out at most `step` bytes per read.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(out.len()).min(self.data.len());
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Events as (category, fields) and errors as (record, line, reason).
+type Seen = (Vec<(Category, Vec<(String, String)>)>, Vec<(u64, u64, String)>, ReadStats);
+
+fn seen(evs: Vec<Event>, errs: Vec<InputError>, stats: ReadStats) -> Seen {
+    let evs = evs
+        .iter()
+        .map(|e| (e.category(), e.fields().map(|(n, v)| (n.to_owned(), format!("{v:?}"))).collect()))
+        .collect();
+    (evs, errs.into_iter().map(|e| (e.record, e.line, e.reason)).collect(), stats)
+}
+
+fn read_streamed(text: &[u8], chunk: usize, step: usize) -> Seen {
+    let (mut evs, mut errs) = (Vec::new(), Vec::new());
+    let stats = JsonReader::new()
+        .with_chunk_size(chunk)
+        .read_stream(Path::new("t.json"), &mut Trickle { data: text, step }, &mut |e| evs.push(e.clone()), &mut |e| {
+            errs.push(e)
+        })
+        .expect("no I/O error");
+    seen(evs, errs, stats)
+}
+
+#[test]
+fn streamed_reading_equals_whole_reading_at_any_chunking() {
+    let inputs: Vec<String> = vec![
+        NESTED.to_owned(),
+        format!("\u{FEFF}{NESTED}\n{NESTED}"),
+        format!("[{NESTED},\n {NESTED}]"),
+        format!("[{NESTED} {NESTED}]"),
+        format!("[{NESTED}, {NESTED}] trailing"),
+        format!("[{NESTED}, {NESTED}"),
+        "[]".to_owned(),
+        "  \n ".to_owned(),
+        "{\"EventID\": 1, \"Image\": \"a\"}\n{\"EventID\": 1, \"Image\": tru}\n{\"EventID\": 1, \"Image\": \"c\"}\n"
+            .to_owned(),
+        "{\"EventID\": 1}\n{\"EventID\": 1, \"Image\": \"c".to_owned(),
+        "{\"EventID\": 1, \"Image\": fals".to_owned(),
+        "{\"EventID\": 1, \"CommandLine\": \"a\\\"b\\\\c\\u00e9\\ud83d\\ude00\\t\"}\n{\"EventID\": 7, \"x\": null}"
+            .to_owned(),
+        "{\"EventID\": 1, \"CommandLine\": \"\\u00".to_owned(),
+        "{\"EventID\": 11, \"a\": [1, {\"b\": 2}], \"TargetFilename\": \"é\"},{\"EventID\": 11}".to_owned(),
+        "{\"EventID\": 1, \"a\": [}\n{\"EventID\": 1}\n".to_owned(),
+        // Found by fuzzing: stray scalars cut by a chunk boundary.
+        "ttributes\": +{\"xmlns\":\"\"x\",  }Sy\": \"Mic{\"Ev{ent\u{1c}: ".to_owned(),
+        "truex 12 nul".to_owned(),
+    ];
+    for text in &inputs {
+        let whole = {
+            let (e, r, s) = read(text);
+            seen(e, r, s)
+        };
+        for (chunk, step) in [(1, 1), (2, 1), (3, 2), (5, 7), (7, 3), (64, 64), (1 << 20, 1 << 20)] {
+            assert_eq!(read_streamed(text.as_bytes(), chunk, step), whole, "chunk {chunk} step {step} on {text:?}");
+        }
+    }
+}
+
+#[test]
+fn streamed_reading_reports_io_errors_with_the_record() {
+    /// Three good lines, then a failing read.
+    struct Fails(&'static [u8]);
+    impl std::io::Read for Fails {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("disk gone"));
+            }
+            let n = self.0.len().min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let lines = "{\"EventID\": 1, \"Image\": \"a\"}\n".repeat(3).leak().as_bytes();
+    let mut events = 0;
+    let err = JsonReader::new()
+        .with_chunk_size(8)
+        .read_stream(Path::new("t.json"), &mut Fails(lines), &mut |_| events += 1, &mut |e| panic!("{e}"))
+        .unwrap_err();
+    assert_eq!(events, 3);
+    assert_eq!(err.record, 4, "{err}");
+    assert!(err.reason.contains("disk gone"), "{err}");
+}
+
+#[test]
+fn streamed_reading_gives_up_on_an_oversized_record_and_reads_on() {
+    let mut text = String::from("{\"EventID\": 1, \"CommandLine\": \"");
+    text.push_str(&"a".repeat(vigil::input::json::MAX_RECORD + 1000));
+    text.push_str("\n{\"EventID\": 1, \"Image\": \"after\"}\n");
+    let (evs, errs, stats) = read_streamed(text.as_bytes(), 1 << 20, 1 << 20);
+    assert!(!errs.is_empty() && errs[0].0 == 1, "{:?}", &errs[..errs.len().min(3)]);
+    assert_eq!(evs.len(), 1);
+    assert_eq!(stats.events, 1);
+    assert!(evs[0].1.iter().any(|(n, v)| n == "Image" && v.contains("after")));
+}

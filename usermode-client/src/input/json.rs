@@ -11,9 +11,13 @@
 //! (pretty-printed) objects, or JSON lines. A malformed record is reported
 //! with its record number and line, skipped, and reading goes on.
 
+pub use super::framing::{CHUNK, MAX_RECORD};
+
+use super::framing::Framer;
 use super::lexer::{Lexer, Res, Scalar, SyntaxError};
 use super::{InputError, ReadStats};
 use crate::event::{Category, Event, Field, Value};
+use std::io::Read;
 use std::path::Path;
 
 /// Reads Windows event JSON, reusing one [`Event`] for every record.
@@ -22,6 +26,7 @@ pub struct JsonReader {
     event: Event,
     buf: String,
     key: String,
+    chunk: usize,
 }
 
 impl Default for JsonReader {
@@ -31,7 +36,8 @@ impl Default for JsonReader {
 }
 
 /// What one record turned out to be.
-enum Outcome {
+pub(super) enum Outcome {
+    /// An event Vigil matches.
     Event,
     /// Valid, but not an event Vigil matches (unknown EventID or provider).
     Skipped,
@@ -48,7 +54,19 @@ struct Header {
 impl JsonReader {
     /// A reader with empty buffers.
     pub fn new() -> Self {
-        JsonReader { event: Event::new(Category::ProcessCreation), buf: String::new(), key: String::new() }
+        JsonReader {
+            event: Event::new(Category::ProcessCreation),
+            buf: String::new(),
+            key: String::new(),
+            chunk: CHUNK,
+        }
+    }
+
+    /// Sets how many bytes [`JsonReader::read_stream`] reads at a time
+    /// (default [`CHUNK`]; at least 1).
+    pub fn with_chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk = bytes.max(1);
+        self
     }
 
     /// Reads every record of `data` (named `name` in errors). Each event is
@@ -61,78 +79,69 @@ impl JsonReader {
         on_error: &mut dyn FnMut(InputError),
     ) -> ReadStats {
         let mut stats = ReadStats::default();
-        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-        let mut pos = skip_ws(data, 0);
-        let mut line = 1;
-        let in_array = data.get(pos) == Some(&b'[');
-        if in_array {
-            pos = skip_ws(data, pos + 1);
-            if data.get(pos) == Some(&b']') {
-                return stats;
-            }
-        }
-        let mut line_pos = 0;
-        while pos < data.len() {
-            line += count_lines(&data[line_pos..pos]);
-            line_pos = pos;
-            stats.records += 1;
-            let record = stats.records;
-            match self.record(data, pos) {
-                Ok((end, outcome)) => {
-                    match outcome {
-                        Outcome::Event => {
-                            stats.events += 1;
-                            on_event(&self.event);
-                        }
-                        Outcome::Skipped => stats.skipped += 1,
-                    }
-                    pos = skip_ws(data, end);
-                }
-                Err((e, resume)) => {
-                    stats.errors += 1;
-                    let err_line = line + count_lines(data.get(pos..e.at.min(data.len())).unwrap_or_default());
-                    on_error(InputError::new(name, record, err_line as u64, e.reason));
-                    pos = match resume {
-                        Some(r) => skip_ws(data, r),
-                        None => data.len(),
-                    };
-                }
-            }
-            if in_array {
-                match data.get(pos) {
-                    Some(b',') => pos = skip_ws(data, pos + 1),
-                    Some(b']') => {
-                        pos = skip_ws(data, pos + 1);
-                        if pos < data.len() {
-                            stats.errors += 1;
-                            let l = line + count_lines(&data[line_pos..pos]);
-                            on_error(InputError::new(name, record, l as u64, "data after the closing ']'"));
-                        }
-                        break;
-                    }
-                    Some(_) => {
-                        // Missing comma: report, then treat it as a separator.
-                        stats.errors += 1;
-                        let l = line + count_lines(&data[line_pos..pos]);
-                        on_error(InputError::new(name, record, l as u64, "expected ',' or ']' after a record"));
-                    }
-                    None => {
-                        stats.errors += 1;
-                        let l = line + count_lines(&data[line_pos..]);
-                        on_error(InputError::new(name, record, l as u64, "array is not closed (truncated file?)"));
-                    }
-                }
-            } else if data.get(pos) == Some(&b',') {
-                pos = skip_ws(data, pos + 1);
-            }
-        }
+        let mut framer = Framer::new();
+        framer.scan(self, name, data, true, &mut stats, on_event, on_error);
         stats
     }
 
-    /// Parses one record starting at `start`. On error, gives where to
-    /// resume (`None`: nothing sensible is left).
-    fn record(&mut self, data: &[u8], start: usize) -> Result<(usize, Outcome), (SyntaxError, Option<usize>)> {
-        let mut lx = Lexer::new(data, std::mem::take(&mut self.buf));
+    /// Reads every record from `src` in chunks, holding only the records
+    /// not yet parsed in memory (about one chunk, more only
+    /// while one record is larger; a record over [`MAX_RECORD`]
+    /// bytes is an error). Same results as [`JsonReader::read`] on the
+    /// whole input; only a failing `src` is an `Err`.
+    pub fn read_stream(
+        &mut self,
+        name: &Path,
+        src: &mut dyn Read,
+        on_event: &mut dyn FnMut(&Event),
+        on_error: &mut dyn FnMut(InputError),
+    ) -> Result<ReadStats, InputError> {
+        let mut stats = ReadStats::default();
+        let mut framer = Framer::new();
+        // `buf[..filled]` is data; the rest is spare room, kept initialized
+        // so reads need no zeroing.
+        let mut buf: Vec<u8> = Vec::new();
+        let mut filled = 0;
+        let mut eof = false;
+        while !eof {
+            let mut failed = None;
+            // At least double a pending partial record, so a large record
+            // costs linear time.
+            let target = filled + self.chunk.max(filled);
+            if buf.len() < target {
+                buf.resize(target, 0);
+            }
+            while filled < target {
+                match src.read(&mut buf[filled..target]) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let used = framer.scan(self, name, &buf[..filled], eof, &mut stats, on_event, on_error);
+            framer.consumed(used);
+            buf.copy_within(used..filled, 0);
+            filled -= used;
+            if let Some(e) = failed {
+                // What was read before the failure has been handled.
+                let line = framer.line();
+                return Err(InputError::new(name, stats.records + 1, line, format!("cannot read: {e}")));
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Parses one record starting at `start`; on success gives its end.
+    /// `text` is a prefix of `data` already known to be UTF-8.
+    pub(super) fn record(&mut self, data: &[u8], text: &str, start: usize) -> Result<(usize, Outcome), SyntaxError> {
+        let mut lx = Lexer::new(data, text, std::mem::take(&mut self.buf));
         lx.pos = start;
         let res = parse_record(&mut lx, &mut self.event, &mut self.key);
         let pos = lx.pos;
@@ -141,37 +150,15 @@ impl JsonReader {
             Ok(outcome) => Ok((pos, outcome)),
             Err(mut e) => {
                 e.at = e.at.max(start);
-                Err((e, resume_after(data, start)))
+                Err(e)
             }
         }
     }
-}
 
-/// Where to continue after a bad record: its end by bracket matching, or
-/// the next line that starts with `{`.
-fn resume_after(data: &[u8], start: usize) -> Option<usize> {
-    if let Some(end) = super::lexer::value_end(data, start) {
-        return Some(end);
+    /// The event the last successful [`JsonReader::record`] filled.
+    pub(super) fn event(&self) -> &Event {
+        &self.event
     }
-    let mut i = start + 1;
-    while let Some(off) = memchr::memchr(b'\n', data.get(i..)?) {
-        i += off + 1;
-        if data.get(i) == Some(&b'{') {
-            return Some(i);
-        }
-    }
-    None
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while b.get(i).is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
-}
-
-fn count_lines(b: &[u8]) -> usize {
-    memchr::memchr_iter(b'\n', b).count()
 }
 
 fn parse_record(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<Outcome> {
@@ -182,15 +169,18 @@ fn parse_record(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<Out
     let mut h = Header::default();
     if lx.first_member()? {
         loop {
-            lx.string()?;
-            key.clear();
-            key.push_str(lx.last_str());
-            lx.expect(b':', "expected ':'")?;
-            match key.as_str() {
+            let mn = member_name(lx, key)?;
+            match mn.as_str(key) {
                 "Event" => nested_event(lx, ev, key, &mut h)?,
                 "System" => system(lx, ev, key, &mut h)?,
                 "EventData" | "UserData" => data_section(lx, ev, key)?,
-                _ => top_level(lx, ev, key, &mut h)?,
+                "EventID" => h.event_id = event_id(lx, key)?,
+                "Provider" | "Provider_Name" | "ProviderName" => provider(lx, ev, key, &mut h)?,
+                k => {
+                    let name = Name::of(k);
+                    let s = lx.value()?;
+                    set_scalar(lx, ev, name, s)?;
+                }
             }
             if !lx.next_member()? {
                 break;
@@ -198,6 +188,53 @@ fn parse_record(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<Out
         }
     }
     Ok(finish(ev, &h))
+}
+
+/// Where a member's name is: in the input (no escapes, the rule) or
+/// copied into the caller's `key` buffer.
+enum MemberName<'a> {
+    Input(&'a str),
+    Copied,
+}
+
+impl<'a> MemberName<'a> {
+    fn as_str<'s>(&self, key: &'s str) -> &'s str
+    where
+        'a: 's,
+    {
+        match self {
+            MemberName::Input(s) => s,
+            MemberName::Copied => key,
+        }
+    }
+}
+
+/// Reads a member's name and the `:` after it.
+fn member_name<'a>(lx: &mut Lexer<'a>, key: &mut String) -> Res<MemberName<'a>> {
+    lx.string()?;
+    let name = match lx.last_borrowed() {
+        Some(s) => MemberName::Input(s),
+        None => {
+            key.clear();
+            key.push_str(lx.last_str());
+            MemberName::Copied
+        }
+    };
+    lx.expect(b':', "expected ':'")?;
+    Ok(name)
+}
+
+/// A field name, looked up once.
+#[derive(Clone, Copy)]
+enum Name<'k> {
+    Known(Field),
+    Other(&'k str),
+}
+
+impl<'k> Name<'k> {
+    fn of(name: &'k str) -> Name<'k> {
+        Field::from_name(name).map_or(Name::Other(name), Name::Known)
+    }
 }
 
 fn finish(ev: &mut Event, h: &Header) -> Outcome {
@@ -220,14 +257,19 @@ fn note_provider(h: &mut Header, ev: &mut Event, name: &str) {
     ev.set_str(Field::Provider_Name, name);
 }
 
-/// Sets a scalar as a named field; containers are skipped.
-fn set_scalar(lx: &mut Lexer<'_>, ev: &mut Event, name: &str, s: Scalar) -> Res<()> {
-    match s {
-        Scalar::Str => ev.set_named(name, Value::Str(lx.last_str())),
-        Scalar::Int(i) => ev.set_named(name, Value::Int(i)),
-        Scalar::Num => ev.set_named(name, Value::Str(lx.last_num())),
-        Scalar::Bool(b) => ev.set_named(name, Value::Str(if b { "true" } else { "false" })),
-        Scalar::Null | Scalar::ObjStart | Scalar::ArrStart => skip_rest(lx, s)?,
+/// Sets a scalar as a field; containers are skipped.
+fn set_scalar(lx: &mut Lexer<'_>, ev: &mut Event, name: Name<'_>, s: Scalar) -> Res<()> {
+    let v = match s {
+        Scalar::Str => Value::Str(lx.last_str()),
+        Scalar::Int(i) => Value::Int(i),
+        Scalar::Num => Value::Str(lx.last_num()),
+        Scalar::Bool(b) => Value::Str(if b { "true" } else { "false" }),
+        Scalar::Null | Scalar::ObjStart | Scalar::ArrStart => return skip_rest(lx, s),
+    };
+    match (name, v) {
+        (Name::Known(f), Value::Str(t)) => ev.set_str(f, t),
+        (Name::Known(f), Value::Int(i)) => ev.set_int(f, i),
+        (Name::Other(n), v) => ev.set_named(n, v),
     }
     Ok(())
 }
@@ -272,20 +314,6 @@ fn event_id(lx: &mut Lexer<'_>, key: &mut String) -> Res<Option<i64>> {
         }
         _ => Ok(None),
     }
-}
-
-fn top_level(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header) -> Res<()> {
-    match key.as_str() {
-        "EventID" => h.event_id = event_id(lx, key)?,
-        "Provider" | "Provider_Name" | "ProviderName" => provider(lx, ev, key, h)?,
-        _ => {
-            let s = lx.value()?;
-            let name = std::mem::take(key);
-            set_scalar(lx, ev, &name, s)?;
-            *key = name;
-        }
-    }
-    Ok(())
 }
 
 /// `Provider`: a string, or `{"#attributes": {"Name": ..}}` / `{"Name": ..}`.
@@ -373,11 +401,13 @@ fn system(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header) 
             match key.as_str() {
                 "EventID" => h.event_id = event_id(lx, key)?,
                 "Provider" => provider(lx, ev, key, h)?,
-                "Channel" | "Computer" => {
+                "Channel" => {
                     let s = lx.value()?;
-                    let name = std::mem::take(key);
-                    set_scalar(lx, ev, &name, s)?;
-                    *key = name;
+                    set_scalar(lx, ev, Name::Known(Field::Channel), s)?;
+                }
+                "Computer" => {
+                    let s = lx.value()?;
+                    set_scalar(lx, ev, Name::Known(Field::Computer), s)?;
                 }
                 _ => lx.skip_value()?,
             }
@@ -398,17 +428,14 @@ fn data_section(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<()>
     }
     if lx.first_member()? {
         loop {
-            lx.string()?;
-            key.clear();
-            key.push_str(lx.last_str());
-            lx.expect(b':', "expected ':'")?;
+            let mn = member_name(lx, key)?;
+            let k = mn.as_str(key);
+            let name = Name::of(k);
             let s = lx.value()?;
-            if key == "#attributes" {
+            if k == "#attributes" {
                 skip_rest(lx, s)?;
             } else {
-                let name = std::mem::take(key);
-                set_scalar(lx, ev, &name, s)?;
-                *key = name;
+                set_scalar(lx, ev, name, s)?;
             }
             if !lx.next_member()? {
                 break;

@@ -31,6 +31,9 @@ pub(super) const MAX_DEPTH: u32 = 128;
 
 pub(super) struct Lexer<'a> {
     b: &'a [u8],
+    /// The longest prefix of `b` known to be UTF-8 (validated once per
+    /// buffer by the caller): strings inside it need no check of their own.
+    text: &'a str,
     pub pos: usize,
     /// Unescaped text of the last string that had escapes.
     buf: String,
@@ -41,8 +44,17 @@ pub(super) struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
-    pub fn new(b: &'a [u8], buf: String) -> Self {
-        Lexer { b, pos: 0, buf, last: Ok((0, 0)), num: (0, 0), depth: 0 }
+    /// A lexer over `b`, of which `text` is a valid UTF-8 prefix (may be empty).
+    pub fn new(b: &'a [u8], text: &'a str, buf: String) -> Self {
+        // The same memory (a prefix view of `b`), checked in O(1).
+        let is_prefix = std::ptr::eq(b.as_ptr(), text.as_ptr()) && text.len() <= b.len();
+        let text = if is_prefix { text } else { "" };
+        Lexer { b, text, pos: 0, buf, last: Ok((0, 0)), num: (0, 0), depth: 0 }
+    }
+
+    /// `b[a..z]` as text, if it is UTF-8.
+    fn slice(&self, a: usize, z: usize) -> Option<&'a str> {
+        if z <= self.text.len() { self.text.get(a..z) } else { std::str::from_utf8(self.b.get(a..z)?).ok() }
     }
 
     pub fn into_buf(self) -> String {
@@ -77,18 +89,27 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The text of the last string read, if it had no escapes (a slice of
+    /// the input, so it outlives the lexer's next steps).
+    pub fn last_borrowed(&self) -> Option<&'a str> {
+        match self.last {
+            Ok((a, b)) => self.slice(a, b),
+            Err(()) => None,
+        }
+    }
+
     /// The text of the last string read.
     pub fn last_str(&self) -> &str {
         match self.last {
             // The range was checked to be valid UTF-8 when the string was read.
-            Ok((a, b)) => self.b.get(a..b).and_then(|s| std::str::from_utf8(s).ok()).unwrap_or(""),
+            Ok((a, b)) => self.slice(a, b).unwrap_or(""),
             Err(()) => &self.buf,
         }
     }
 
     /// The text of the last non-integer number read.
     pub fn last_num(&self) -> &str {
-        self.b.get(self.num.0..self.num.1).and_then(|s| std::str::from_utf8(s).ok()).unwrap_or("")
+        self.slice(self.num.0, self.num.1).unwrap_or("")
     }
 
     /// Reads a value's first token: a scalar entirely, or just `{` / `[`.
@@ -125,9 +146,14 @@ impl<'a> Lexer<'a> {
     }
 
     fn word(&mut self, w: &[u8], s: Scalar) -> Res<Scalar> {
-        if self.b.get(self.pos..self.pos + w.len()) == Some(w) {
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        if rest.starts_with(w) {
             self.pos += w.len();
             Ok(s)
+        } else if w.starts_with(rest) {
+            // Cut by the end of the input (a streamed buffer may go on).
+            self.pos = self.b.len();
+            self.err("unexpected end of input")
         } else {
             self.err("invalid literal")
         }
@@ -191,55 +217,62 @@ impl<'a> Lexer<'a> {
         self.pos += 1;
         let start = self.pos;
         // Fast path: no escapes.
-        let Some(off) = memchr::memchr2(b'"', b'\\', self.b.get(self.pos..).unwrap_or_default()) else {
+        let Some(at) = find_special(self.b, self.pos) else {
             self.pos = self.b.len();
             return self.err("unterminated string");
         };
-        let at = self.pos + off;
-        if self.b[at] == b'\\' {
-            self.pos = at;
-            return self.slow_string(start);
-        }
         self.check_utf8(start, at)?;
-        self.check_controls(start, at)?;
-        self.last = Ok((start, at));
-        self.pos = at + 1;
-        Ok(())
+        match self.b[at] {
+            b'"' => {
+                self.last = Ok((start, at));
+                self.pos = at + 1;
+                Ok(())
+            }
+            b'\\' => {
+                self.buf.clear();
+                self.buf.push_str(self.slice(start, at).unwrap_or(""));
+                self.pos = at;
+                self.slow_string()
+            }
+            _ => {
+                self.pos = at;
+                self.err("control character in string")
+            }
+        }
     }
 
     fn check_utf8(&self, a: usize, b: usize) -> Res<()> {
+        if b <= self.text.len() {
+            return Ok(());
+        }
         match std::str::from_utf8(&self.b[a..b]) {
             Ok(_) => Ok(()),
             Err(e) => Err(SyntaxError { at: a + e.valid_up_to(), reason: "invalid UTF-8 in string" }),
         }
     }
 
-    fn check_controls(&self, a: usize, b: usize) -> Res<()> {
-        match self.b[a..b].iter().position(|&c| c < 0x20) {
-            Some(i) => Err(SyntaxError { at: a + i, reason: "control character in string" }),
-            None => Ok(()),
-        }
-    }
-
-    fn slow_string(&mut self, start: usize) -> Res<()> {
-        self.buf.clear();
-        self.check_utf8(start, self.pos)?;
-        self.check_controls(start, self.pos)?;
-        self.buf.push_str(std::str::from_utf8(&self.b[start..self.pos]).unwrap_or(""));
+    /// The rest of a string with escapes; `pos` is at a backslash and
+    /// `buf` holds the text before it.
+    fn slow_string(&mut self) -> Res<()> {
         loop {
             let seg = self.pos;
-            let Some(off) = memchr::memchr2(b'"', b'\\', self.b.get(self.pos..).unwrap_or_default()) else {
+            let Some(at) = find_special(self.b, self.pos) else {
                 self.pos = self.b.len();
                 return self.err("unterminated string");
             };
-            let at = self.pos + off;
             self.check_utf8(seg, at)?;
-            self.check_controls(seg, at)?;
-            self.buf.push_str(std::str::from_utf8(&self.b[seg..at]).unwrap_or(""));
+            self.buf.push_str(self.slice(seg, at).unwrap_or(""));
             self.pos = at + 1;
-            if self.b[at] == b'"' {
-                self.last = Err(());
-                return Ok(());
+            match self.b[at] {
+                b'"' => {
+                    self.last = Err(());
+                    return Ok(());
+                }
+                b'\\' => {}
+                _ => {
+                    self.pos = at;
+                    return self.err("control character in string");
+                }
             }
             let Some(&e) = self.b.get(self.pos) else { return self.err("unterminated string") };
             self.pos += 1;
@@ -260,7 +293,10 @@ impl<'a> Lexer<'a> {
     }
 
     fn hex4(&mut self) -> Res<u32> {
-        let Some(h) = self.b.get(self.pos..self.pos + 4) else { return self.err("short \\u escape") };
+        let Some(h) = self.b.get(self.pos..self.pos + 4) else {
+            self.pos = self.b.len();
+            return self.err("short \\u escape");
+        };
         let s = std::str::from_utf8(h).ok().filter(|s| s.bytes().all(|c| c.is_ascii_hexdigit()));
         let Some(v) = s.and_then(|s| u32::from_str_radix(s, 16).ok()) else { return self.err("invalid \\u escape") };
         self.pos += 4;
@@ -347,6 +383,31 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The position of the next byte at or after `from` that ends a run of
+/// plain string content: `"`, `\\` or a control character (invalid in
+/// JSON strings). Checked eight bytes at a time with word operations:
+/// keys and path segments are short, where `memchr`'s setup would cost
+/// more than the search, and one pass finds all three kinds.
+fn find_special(b: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let rest = b.get(from..)?;
+    let mut words = rest.chunks_exact(8);
+    let mut i = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        // High bit set in each byte of `x` below `n` (exact for the lowest
+        // such byte; bytes >= 0x80 never flag).
+        let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+        let found = below(x ^ (ONES * u64::from(b'"')), 1) | below(x ^ (ONES * u64::from(b'\\')), 1) | below(x, 0x20);
+        if found != 0 {
+            return Some(from + i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    words.remainder().iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|k| from + i + k)
+}
+
 /// The end (exclusive) of the JSON value starting at `start`, found by
 /// bracket and string tracking only; `None` if it never closes.
 pub(super) fn value_end(b: &[u8], start: usize) -> Option<usize> {
@@ -397,7 +458,7 @@ mod tests {
 
     #[test]
     fn strings_and_escapes() {
-        let mut l = Lexer::new(br#""C:\\Windows\\x \u00e9\ud83d\ude00" "plain""#, String::new());
+        let mut l = Lexer::new(br#""C:\\Windows\\x \u00e9\ud83d\ude00" "plain""#, "", String::new());
         assert_eq!(l.value(), Ok(Scalar::Str));
         assert_eq!(l.last_str(), "C:\\Windows\\x é😀");
         assert_eq!(l.value(), Ok(Scalar::Str));
@@ -405,14 +466,67 @@ mod tests {
     }
 
     #[test]
+    fn known_utf8_prefix_gives_the_same_tokens() {
+        let src = "\"a\\u00e9b\" \"é\" \"x\\ny\" 12.5 \"\u{7f}\"";
+        for cut in 0..=src.len() {
+            let Some(prefix) = src.get(..cut) else { continue };
+            let prefix: &str = prefix;
+            let mut with = Lexer::new(src.as_bytes(), prefix, String::new());
+            let mut without = Lexer::new(src.as_bytes(), "", String::new());
+            for _ in 0..5 {
+                assert_eq!(with.value(), without.value());
+                assert_eq!(with.last_str(), without.last_str());
+                assert_eq!(with.last_num(), without.last_num());
+            }
+        }
+        // A "prefix" that is not one is ignored.
+        let mut l = Lexer::new(b"\"ab\"", "zz", String::new());
+        assert_eq!((l.value(), l.last_str()), (Ok(Scalar::Str), "ab"));
+    }
+
+    #[test]
+    fn find_special_finds_the_first_quote_backslash_or_control() {
+        for len in 0..100 {
+            for at in 0..len {
+                for c in [b'"', b'\\', 0, b'\n', 0x1f] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = c;
+                    if at + 1 < len {
+                        v[at + 1] = b'"';
+                    }
+                    for from in 0..=at {
+                        assert_eq!(find_special(&v, from), Some(at), "len {len} at {at} from {from}");
+                    }
+                }
+            }
+            assert_eq!(find_special(&vec![0x80 | b'"'; len], 0), None);
+            assert_eq!(find_special(&vec![b' '; len], 0), None);
+            assert_eq!(find_special(&vec![0x7f; len], 0), None);
+        }
+    }
+
+    #[test]
+    fn control_characters_and_bad_utf8_in_strings_are_errors() {
+        for (src, at, reason) in [
+            (&b"\"ab\ncd\""[..], 3, "control character in string"),
+            (b"\"a\\\\b\tc\"", 5, "control character in string"),
+            (b"\"a\xFFb\"", 2, "invalid UTF-8 in string"),
+            (b"\"a\\nb\xC3\"", 5, "invalid UTF-8 in string"),
+        ] {
+            let e = Lexer::new(src, "", String::new()).value().unwrap_err();
+            assert_eq!((e.at, e.reason), (at, reason), "{:?}", String::from_utf8_lossy(src));
+        }
+    }
+
+    #[test]
     fn numbers() {
-        let mut l = Lexer::new(b"-12 3.5 1e3 99999999999999999999", String::new());
+        let mut l = Lexer::new(b"-12 3.5 1e3 99999999999999999999", "", String::new());
         assert_eq!(l.value(), Ok(Scalar::Int(-12)));
         assert_eq!(l.value(), Ok(Scalar::Num));
         assert_eq!(l.last_num(), "3.5");
         assert_eq!(l.value(), Ok(Scalar::Num));
         assert_eq!(l.value(), Ok(Scalar::Num));
-        assert!(Lexer::new(b"-", String::new()).value().is_err());
+        assert!(Lexer::new(b"-", "", String::new()).value().is_err());
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! ([`evtx`]). The format is detected from the content.
 
 pub mod evtx;
+mod framing;
 pub mod json;
 mod lexer;
 
 use crate::event::Event;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// A record that could not be read: file, 1-based record number, 1-based
@@ -66,16 +68,29 @@ pub fn detect(head: &[u8]) -> Format {
     if head.starts_with(b"ElfFile\0") { Format::Evtx } else { Format::Json }
 }
 
-/// Reads a file of either format. Each event goes to `on_event`, each bad
-/// record to `on_error`; only an unreadable file is an `Err`.
+/// Reads a file of either format, streaming it (the whole file is never
+/// held in memory). Each event goes to `on_event`, each bad record to
+/// `on_error`; only an unreadable file is an `Err`.
 pub fn read_path(
     path: &Path,
     on_event: &mut dyn FnMut(&Event),
     on_error: &mut dyn FnMut(InputError),
 ) -> Result<ReadStats, InputError> {
-    let data = std::fs::read(path).map_err(|e| InputError::new(path, 0, 0, format!("cannot read: {e}")))?;
-    match detect(&data) {
-        Format::Json => Ok(json::JsonReader::new().read(path, &data, on_event, on_error)),
-        Format::Evtx => evtx::read_evtx(path, data, on_event, on_error),
+    let cannot = |e: std::io::Error| InputError::new(path, 0, 0, format!("cannot read: {e}"));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut head = [0u8; 8];
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+    file.seek(SeekFrom::Start(0)).map_err(cannot)?;
+    match detect(&head[..n]) {
+        Format::Json => json::JsonReader::new().read_stream(path, &mut file, on_event, on_error),
+        Format::Evtx => evtx::read_evtx_file(path, file, on_event, on_error),
     }
 }

@@ -7,6 +7,7 @@ use super::ir::{Cidr, Expr, FieldName, Leaf, Test};
 use super::modifiers::{self, Modifiers, Position};
 use super::pattern::{self, Anchor, Pattern, Tok};
 use super::regex_lit;
+use super::regex_trim;
 use super::yaml::{Kind, Node};
 
 /// Limits applied while compiling rules.
@@ -29,7 +30,8 @@ impl Default for CompileOptions {
 #[derive(Clone, Debug)]
 pub(crate) struct Compiled {
     pub expr: Expr,
-    pub leaves: Vec<Leaf>,
+    /// Shared with the engines built from the rule set.
+    pub leaves: std::sync::Arc<[Leaf]>,
 }
 
 /// Compiles a `detection:` mapping.
@@ -73,7 +75,7 @@ pub(crate) fn compile_detection(det: &Node, opts: &CompileOptions) -> CResult<Co
         let cond = condition::parse(text).map_err(|r| Located::new(line, format!("condition: {r}")))?;
         alts.push(resolve(&cond, &idents).map_err(|r| Located::new(line, format!("condition: {r}")))?);
     }
-    Ok(Compiled { expr: Expr::Or(alts).simplify(), leaves: c.leaves })
+    Ok(Compiled { expr: Expr::Or(alts).simplify(), leaves: c.leaves.into() })
 }
 
 fn resolve(cond: &Cond, idents: &[(String, Expr)]) -> Result<Expr, String> {
@@ -262,13 +264,18 @@ impl Compiler<'_> {
                 }
             }
             let full = if prefix.is_empty() { text.clone() } else { format!("(?{prefix}){text}") };
-            let re = regex::RegexBuilder::new(&full)
-                .size_limit(self.opts.regex_size_limit)
-                .dfa_size_limit(self.opts.regex_dfa_size_limit)
-                .build()
-                .map_err(|e| err(format!("invalid regex: {}", one_line(&e.to_string()))))?;
+            let build = |p: &str| {
+                regex::RegexBuilder::new(p)
+                    .size_limit(self.opts.regex_size_limit)
+                    .dfa_size_limit(self.opts.regex_dfa_size_limit)
+                    .build()
+            };
+            let re = build(&full).map_err(|e| err(format!("invalid regex: {}", one_line(&e.to_string()))))?;
+            // Only `is_match` is asked: a trimmed equivalent is cheaper to run.
+            let re = regex_trim::for_is_match(&full).and_then(|t| build(&t).ok()).unwrap_or(re);
             let needles = regex_lit::required(&full);
-            return Ok(self.leaf(f, Test::Regex { re, needles }));
+            let pre = regex_lit::required_min(&full, 1);
+            return Ok(self.leaf(f, Test::Regex { re, needles, pre }));
         }
         if !string_mods {
             match v.kind {

@@ -94,9 +94,11 @@ pub(crate) enum Test {
     /// A wildcard/literal string match; literals are lowercased unless `cased`.
     Str { pat: Pattern, cased: bool },
     /// A regex search over the original text; `needles` are lowercased
-    /// literals of which at least one occurs whenever the regex matches
-    /// (empty: no such set was found).
-    Regex { re: regex::Regex, needles: Vec<String> },
+    /// literals of which at least one occurs (in the lowercased text)
+    /// whenever the regex matches (empty: no such set was found); `pre` is
+    /// such a set allowing single characters (cheap to check first, too
+    /// common to scan for).
+    Regex { re: regex::Regex, needles: Vec<String>, pre: Vec<String> },
     /// The field is absent (Sigma `null`).
     Null,
     /// `exists: true/false`.

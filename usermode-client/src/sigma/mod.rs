@@ -62,6 +62,7 @@ mod ir;
 mod modifiers;
 mod pattern;
 mod regex_lit;
+mod regex_trim;
 mod rule;
 mod ruleset;
 pub mod schema;

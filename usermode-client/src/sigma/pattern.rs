@@ -147,8 +147,25 @@ pub(crate) fn lower_into(s: &str, out: &mut String) {
     if s.is_ascii() {
         out.push_str(s);
         out.make_ascii_lowercase();
-    } else {
+    } else if s.contains('\u{3A3}') {
+        // Capital sigma lowercases by context (final form); leave it to std.
         out.push_str(&s.to_lowercase());
+    } else {
+        // Same as `str::to_lowercase` for every other character, without
+        // allocating: ASCII runs in bulk, other characters one by one.
+        let mut rest = s;
+        while !rest.is_empty() {
+            let run = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+            let (ascii, tail) = rest.split_at(run);
+            let from = out.len();
+            out.push_str(ascii);
+            out[from..].make_ascii_lowercase();
+            let mut chars = tail.chars();
+            if let Some(c) = chars.next() {
+                out.extend(c.to_lowercase());
+            }
+            rest = chars.as_str();
+        }
     }
 }
 
@@ -301,6 +318,16 @@ mod tests {
         assert_eq!(pat("x*"), Pattern::Lit { text: "x".into(), anchor: Anchor::Prefix });
         assert_eq!(pat("*x"), Pattern::Lit { text: "x".into(), anchor: Anchor::Suffix });
         assert_eq!(pat("x"), Pattern::Lit { text: "x".into(), anchor: Anchor::Exact });
+    }
+
+    #[test]
+    fn lower_into_equals_std_lowercase() {
+        let mut out = String::new();
+        for s in ["ABC", "İstanbul", "ΣΑΣ ΟΔΟΣ", "\u{212A}elvin ß ẞ Ǆ", "", "x\u{10400}y", "JÜRGEN.Müller\\X", "ÉÉ"]
+        {
+            lower_into(s, &mut out);
+            assert_eq!(out, s.to_lowercase(), "{s}");
+        }
     }
 
     #[test]

@@ -9,11 +9,16 @@ const MIN_LEN: usize = 2;
 
 /// The required-literal set of `pattern`, or empty if none was found.
 pub(crate) fn required(pattern: &str) -> Vec<String> {
+    required_min(pattern, MIN_LEN)
+}
+
+/// [`required`] with members of at least `min` characters.
+pub(crate) fn required_min(pattern: &str, min: usize) -> Vec<String> {
     let Ok(hir) = regex_syntax::ParserBuilder::new().build().parse(pattern) else {
         return Vec::new();
     };
     match req(&hir) {
-        Some(set) if set.iter().all(|s| s.chars().count() >= MIN_LEN) => set,
+        Some(set) if set.iter().all(|s| s.chars().count() >= min) => set,
         _ => Vec::new(),
     }
 }
@@ -139,5 +144,7 @@ mod tests {
         assert_eq!(required(r"(foo|barbaz)x"), vec!["barbaz", "foo"]);
         assert_eq!(required(r"a*"), Vec::<String>::new());
         assert_eq!(required(r"(?i)AbC"), vec!["abc"]);
+        assert_eq!(required(r"\w+`(?:\w+|-|.)`[\w+|\s]"), Vec::<String>::new());
+        assert_eq!(super::required_min(r"\w+`(?:\w+|-|.)`[\w+|\s]", 1), vec!["`"]);
     }
 }

@@ -1,18 +1,24 @@
 //! Per-event evaluation with reusable scratch space.
 
-use super::super::ir::{Expr, FieldName, Test};
+use super::super::ir::{FieldName, Leaf, Test};
 use super::super::modifiers::NumOp;
 use super::super::pattern::lower_into;
 use super::super::ruleset::RuleId;
-use super::index::{ANY, CLeaf, CRule, CatIndex, END, EXACT, FieldScan, Gate, START};
+use super::index::{CLeaf, CRule, CatIndex, Gate, Node};
+use super::memo::{self, Memo};
 use crate::event::{Event, Field, Value, itoa_buf};
 
 /// Buffers reused from event to event.
 #[derive(Debug)]
 pub(super) struct Scratch {
-    /// Per needle: seen flags for the current event (0 = not seen).
-    flags: Vec<u8>,
+    /// Per probe: `stamp` when it hit in the current event.
+    hit: Vec<u32>,
     touched: Vec<u32>,
+    /// Hits of the field being scanned (for the memo).
+    field_hits: Vec<u32>,
+    memo: Memo,
+    /// Per category: its first memo slot (one slot per scanned field).
+    memo_base: Vec<usize>,
     /// Per rule of the current category: `stamp` when already a candidate.
     cand_stamp: Vec<u32>,
     stamp: u32,
@@ -28,11 +34,20 @@ pub(super) struct Scratch {
 
 impl Scratch {
     pub fn new(cats: &[CatIndex]) -> Scratch {
-        let needles = cats.iter().map(|c| c.n_needles).max().unwrap_or(0);
+        let probes = cats.iter().map(|c| c.n_probes).max().unwrap_or(0);
         let rules = cats.iter().map(|c| c.rules.len()).max().unwrap_or(0);
+        let mut memo_base = Vec::with_capacity(cats.len());
+        let mut slots = 0;
+        for c in cats {
+            memo_base.push(slots);
+            slots += c.fields.len();
+        }
         Scratch {
-            flags: vec![0; needles],
+            hit: vec![0; probes],
             touched: Vec::new(),
+            field_hits: Vec::new(),
+            memo: Memo::new(slots),
+            memo_base,
             cand_stamp: vec![0; rules],
             stamp: 0,
             cands: Vec::new(),
@@ -48,21 +63,64 @@ impl Scratch {
     fn next_stamp(&mut self) {
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
+            self.hit.fill(0);
             self.cand_stamp.fill(0);
             self.lowered_stamp.fill(0);
             self.stamp = 1;
         }
     }
 
-    pub fn run(&mut self, cat: &CatIndex, event: &Event, out: &mut Vec<RuleId>) {
+    pub fn run(&mut self, ci: usize, cat: &CatIndex, event: &Event, out: &mut Vec<RuleId>) {
         self.next_stamp();
-        for fs in &cat.fields {
-            self.scan(fs, event);
+        self.touched.clear();
+        let base = self.memo_base.get(ci).copied().unwrap_or(0);
+        for (k, fs) in cat.fields.iter().enumerate() {
+            let Some(v) = event.get(fs.field) else { continue };
+            let f = fs.field as usize;
+            let text = v.as_str(&mut self.num);
+            let (hit, touched, stamp) = (&mut self.hit, &mut self.touched, self.stamp);
+            let mut mark = |p: u32| {
+                if let Some(h) = hit.get_mut(p as usize)
+                    && *h != stamp
+                {
+                    *h = stamp;
+                    touched.push(p);
+                }
+            };
+            let remember = text.len() <= memo::MAX_LEN;
+            let h = if remember { memo::hash(text.as_bytes()) } else { 0 };
+            if remember && let Some(hits) = self.memo.get(base + k, h, text.as_bytes()) {
+                hits.iter().for_each(|&p| mark(p));
+                continue;
+            }
+            // ASCII text is scanned as is (the scanners fold ASCII case);
+            // other text is lowercased first, as the matcher compares it.
+            let hay = if text.is_ascii() {
+                text.as_bytes()
+            } else {
+                lower_into(text, &mut self.lowered[f]);
+                self.lowered_stamp[f] = self.stamp;
+                self.lowered[f].as_bytes()
+            };
+            let field_hits = &mut self.field_hits;
+            field_hits.clear();
+            let mut note = |p: u32| {
+                field_hits.push(p);
+                mark(p);
+            };
+            fs.starts.walk(hay, &mut note);
+            fs.ends.walk(hay, &mut note);
+            fs.grams.scan(hay, &mut note);
+            if remember {
+                field_hits.sort_unstable();
+                field_hits.dedup();
+                self.memo.put(base + k, h, text.as_bytes(), field_hits);
+            }
         }
         self.cands.clear();
-        for &n in &self.touched {
-            let (a, b) = (cat.needle_start[n as usize] as usize, cat.needle_start[n as usize + 1] as usize);
-            for &r in &cat.needle_rules[a..b] {
+        for &p in &self.touched {
+            let (a, b) = (cat.probe_start[p as usize] as usize, cat.probe_start[p as usize + 1] as usize);
+            for &r in &cat.probe_rules[a..b] {
                 let s = &mut self.cand_stamp[r as usize];
                 if *s != self.stamp {
                     *s = self.stamp;
@@ -85,79 +143,45 @@ impl Scratch {
             }
         }
         self.cands = cands;
-        for &n in &self.touched {
-            self.flags[n as usize] = 0;
-        }
-        self.touched.clear();
     }
 
-    fn scan(&mut self, fs: &FieldScan, event: &Event) {
-        let Some(v) = event.get(fs.field) else { return };
-        let f = fs.field as usize;
-        let text = v.as_str(&mut self.num);
-        lower_into(text, &mut self.lowered[f]);
-        self.lowered_stamp[f] = self.stamp;
-        let hay = self.lowered[f].as_str();
-        let len = hay.len();
-        let mut mark = |id: u32, start: usize, end: usize| {
-            let mut fl = ANY;
-            if start == 0 {
-                fl |= START;
-            }
-            if end == len {
-                fl |= END;
-            }
-            if start == 0 && end == len {
-                fl |= EXACT;
-            }
-            let slot = &mut self.flags[id as usize];
-            if *slot == 0 {
-                self.touched.push(id);
-            }
-            *slot |= fl;
-        };
-        match &fs.ac {
-            Some(ac) => {
-                for m in ac.find_overlapping_iter(hay) {
-                    mark(fs.ids[m.pattern().as_usize()], m.start(), m.end());
+    fn expr(&mut self, n: &Node, rule: &CRule, event: &Event) -> bool {
+        match n {
+            Node::Hit(p) => self.was_hit(*p),
+            Node::AnyHit(ps) => ps.iter().any(|&p| self.was_hit(p)),
+            Node::Leaf(i) => {
+                let i = *i as usize;
+                match (rule.src.get(i), rule.leaves.get(i)) {
+                    (Some(leaf), Some(cl)) => self.leaf(leaf, cl, event),
+                    _ => false,
                 }
             }
-            None => {
-                for (i, needle) in fs.fallback.iter().enumerate() {
-                    for start in memchr::memmem::find_iter(hay.as_bytes(), needle.as_bytes()) {
-                        mark(fs.ids[i], start, start + needle.len());
-                    }
-                }
-            }
+            Node::And(xs) => xs.iter().all(|x| self.expr(x, rule, event)),
+            Node::Or(xs) => xs.iter().any(|x| self.expr(x, rule, event)),
+            Node::Not(x) => !self.expr(x, rule, event),
+            Node::Const(b) => *b,
         }
     }
 
-    fn expr(&mut self, e: &Expr, rule: &CRule, event: &Event) -> bool {
-        match e {
-            Expr::Leaf(i) => rule.leaves.get(*i as usize).is_some_and(|l| self.leaf(l, event)),
-            Expr::And(xs) => xs.iter().all(|x| self.expr(x, rule, event)),
-            Expr::Or(xs) => xs.iter().any(|x| self.expr(x, rule, event)),
-            Expr::Not(x) => !self.expr(x, rule, event),
-            Expr::Const(b) => *b,
-        }
+    fn was_hit(&self, p: u32) -> bool {
+        self.hit.get(p as usize) == Some(&self.stamp)
     }
 
     fn gate_open(&self, g: &Gate) -> bool {
         match g {
             Gate::None => true,
-            Gate::One(n) => self.flags[*n as usize] != 0,
-            Gate::Any(ns) => ns.iter().any(|&n| self.flags[n as usize] != 0),
+            Gate::One(p) => self.was_hit(*p),
+            Gate::Any(ps) => ps.iter().any(|&p| self.was_hit(p)),
         }
     }
 
-    fn leaf(&mut self, cl: &CLeaf, event: &Event) -> bool {
-        if let Some((n, bit)) = cl.fast {
-            return self.flags[n as usize] & bit != 0;
+    fn leaf(&mut self, leaf: &Leaf, cl: &CLeaf, event: &Event) -> bool {
+        if let Some(p) = cl.fast {
+            return self.was_hit(p);
         }
         if !self.gate_open(&cl.gate) {
             return false;
         }
-        let leaf = &cl.leaf;
         let Some(field) = &leaf.field else { return self.keywords(&leaf.test, event) };
         let value = match field {
             FieldName::Known(f) => event.get(*f),
@@ -172,9 +196,21 @@ impl Scratch {
                     return pat.matches(v.as_str(&mut self.num));
                 }
                 let lowered = self.lowered_of(field, v);
-                pat.matches(lowered)
+                match &cl.finder {
+                    Some(f) => f.find(lowered.as_bytes()).is_some(),
+                    None => pat.matches(lowered),
+                }
             }
-            Test::Regex { re, .. } => value.is_some_and(|v| re.is_match(v.as_str(&mut self.num))),
+            Test::Regex { re, .. } => {
+                let Some(v) = value else { return false };
+                if !cl.pre.is_empty() {
+                    let low = self.lowered_of(field, v).as_bytes();
+                    if !cl.pre.iter().any(|f| f.find(low).is_some()) {
+                        return false;
+                    }
+                }
+                re.is_match(v.as_str(&mut self.num))
+            }
             Test::NumEq(n) => value.and_then(number).is_some_and(|x| x == *n),
             Test::NumCmp(op, n) => value.and_then(number).is_some_and(|x| match op {
                 NumOp::Lt => x < *n,
@@ -213,14 +249,16 @@ impl Scratch {
         }
     }
 
-    /// The lowercased text of a field value: from the scan when the field
-    /// was scanned for this event, else computed into `tmp`.
+    /// The lowercased text of a field value, computed once per event and
+    /// known field.
     fn lowered_of(&mut self, field: &FieldName, v: Value<'_>) -> &str {
         if let FieldName::Known(f) = field {
             let i = *f as usize;
-            if self.lowered_stamp[i] == self.stamp {
-                return &self.lowered[i];
+            if self.lowered_stamp[i] != self.stamp {
+                lower_into(v.as_str(&mut self.num), &mut self.lowered[i]);
+                self.lowered_stamp[i] = self.stamp;
             }
+            return &self.lowered[i];
         }
         lower_into(v.as_str(&mut self.num), &mut self.tmp);
         &self.tmp

@@ -1,11 +1,16 @@
 //! The matcher: routes an event to its category, scans the fields rules
-//! use with one Aho-Corasick automaton each, evaluates only the rules whose
-//! trigger needles were seen (plus the few that have none), and answers
-//! most leaves from the scan alone. Regexes and wildcard globs run only
-//! when their needle was seen. After warm-up nothing is allocated per event.
+//! use for their probes (anchored literals with tries, `contains` literals
+//! with a 4-gram filter, see [`index`]), evaluates only the rules one of
+//! whose trigger probes hit (plus the few that have none), and answers
+//! literal leaves from the scan where it covers them. Regexes and globs run
+//! only when their required literal was seen. After warm-up nothing is
+//! allocated per event.
 
 mod eval;
+mod grams;
 mod index;
+mod memo;
+mod trie;
 
 use super::ruleset::{RuleId, RuleSet};
 use crate::event::{Category, Event};
@@ -31,7 +36,7 @@ struct Shared {
 pub struct EngineStats {
     /// Rules indexed.
     pub rules: usize,
-    /// Distinct prefilter needles over all categories and fields.
+    /// Distinct literals scanned for (over all categories and fields).
     pub needles: usize,
     /// Rules evaluated on every event of their category (no trigger needle).
     pub unfiltered_rules: usize,
@@ -66,17 +71,27 @@ impl Engine {
         let cats = &self.shared.cats;
         EngineStats {
             rules: cats.iter().map(|c| c.rules.len()).sum(),
-            needles: cats.iter().map(|c| c.n_needles).sum(),
+            needles: cats.iter().map(|c| c.n_scanned).sum(),
             unfiltered_rules: cats.iter().map(|c| c.always.len()).sum(),
         }
+    }
+
+    /// Heap bytes of the scanning structures (tries, gram tables,
+    /// automata), not counting the compiled rules themselves.
+    pub fn index_bytes(&self) -> usize {
+        let cats = &self.shared.cats;
+        cats.iter()
+            .flat_map(|c| &c.fields)
+            .map(|f| f.starts.heap_bytes() + f.ends.heap_bytes() + f.grams.heap_bytes())
+            .sum()
     }
 
     /// Clears `out` and fills it with the ids of the rules `event` matches,
     /// in ascending order.
     pub fn matches(&mut self, event: &Event, out: &mut Vec<RuleId>) {
         out.clear();
-        let cat = &self.shared.cats[cat_index(event.category())];
-        self.scratch.run(cat, event, out);
+        let ci = cat_index(event.category());
+        self.scratch.run(ci, &self.shared.cats[ci], event, out);
         out.sort_unstable();
     }
 
