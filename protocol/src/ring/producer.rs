@@ -3,8 +3,10 @@
 //! A writer picks the shard of its CPU, takes that shard's lock, and under it
 //! reserves space, writes the record in place and publishes it. Everything
 //! the producer needs to stay correct lives in [`ShardState`], in the
-//! producer's own memory; from the shared region it reads exactly two words,
-//! the consumer position and the waiting flag, and treats both as untrusted.
+//! producer's own memory; from the shared region it reads exactly two
+//! values, the consumer position (only when its cached copy leaves too little
+//! room) and the wait bit in the old `published` word its publishing `swap`
+//! returns, and treats both as untrusted.
 
 use super::layout::{RING_MAGIC, RingError, RingLayout, WAIT_BIT};
 use super::lock::SpinLock;
