@@ -58,7 +58,7 @@ fn a_pack_file_is_followed_and_a_bad_rewrite_is_refused_once() {
     std::fs::write(&path, pack(6, Some(UNKNOWN_FIELD), 3)).unwrap();
     let alerts = f.check_now();
     let reason = refusal(&alerts);
-    assert!(reason.starts_with(&format!("{}: rule checks check failed", path.display())), "{reason}");
+    assert!(reason.starts_with(&format!("{}: rule check failed", path.display())), "{reason}");
     assert_eq!(f.current().unwrap().pack_version, 2, "the last known good stays");
     assert!(f.check_now().is_empty(), "refused once per change, not once per poll");
 

@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
-use vigil::content::check::Budget;
 use vigil::content::runtime::Evaluator;
 use vigil::live::latency::Histogram;
 use vigil::live::pipeline::{Callbacks, Notice};
@@ -130,6 +129,7 @@ fn driver_source() -> anyhow::Result<Box<dyn EventSource>> {
 
 /// The live loop behind `vigil run` and `vigil service run`.
 pub fn run_live(args: &RunArgs, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let budget = args.content.budget()?;
     let (mut follower, started_alerts, origin) = args.content.start()?;
     if let Some(p) = &args.record {
         // Fail now rather than at the first attach, which may be much later.
@@ -137,7 +137,6 @@ pub fn run_live(args: &RunArgs, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
     }
     let mut source = open_source(&args.source)?;
     let mut log = Log::open(args.log.as_ref())?;
-    let budget = Budget { max_ns: (args.content.rule_budget_ms * 1e6) as u64, ..Budget::default() };
     let evaluator = Evaluator::new(Arc::clone(follower.active()), budget);
     let is_shm = args.source.starts_with("shm:");
     let opts = LiveOptions {

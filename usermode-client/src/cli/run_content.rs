@@ -8,6 +8,7 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vigil::content::build::{self, PackInfo};
+use vigil::content::check::Budget;
 use vigil::content::pack::{TrustPolicy, hex, keys};
 use vigil::content::rollout::Store;
 use vigil::content::runtime::{ContentAlert, ContentRuntime, FollowStats, Follower, PackIdentity, PackOrigin};
@@ -63,10 +64,22 @@ impl ContentArgs {
         if let Some(dir) = &self.content_state {
             runtime = runtime.with_state_dir(dir.clone());
         }
-        anyhow::ensure!(self.content_poll > 0.0, "--content-poll must be positive");
-        let every = Duration::from_secs_f64(self.content_poll);
-        let (follower, alerts) = Follower::start(runtime, origin, every).with_context(|| label.clone())?;
+        let every = Duration::try_from_secs_f64(self.content_poll)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .context("--content-poll must be a positive number of seconds")?;
+        let (follower, alerts) =
+            Follower::start(runtime, origin, every).with_context(|| format!("{label}: no usable content"))?;
         Ok((follower, alerts, label))
+    }
+
+    /// The watchdog's budget (`--rule-budget-ms`).
+    pub fn budget(&self) -> anyhow::Result<Budget> {
+        let max = Duration::try_from_secs_f64(self.rule_budget_ms / 1e3)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .context("--rule-budget-ms must be a positive number of milliseconds")?;
+        Ok(Budget { max_ns: u64::try_from(max.as_nanos()).unwrap_or(u64::MAX), ..Budget::default() })
     }
 
     fn origin(&self, keys: Vec<ed25519_dalek::VerifyingKey>) -> anyhow::Result<(PackOrigin, String)> {

@@ -116,7 +116,7 @@ pub enum PackError {
 
 impl PackError {
     /// The loader check that refused the pack, for alerts: `framing`,
-    /// `digest`, `signature`, `manifest`, `content`, `compile` or `rule checks`.
+    /// `digest`, `signature`, `manifest`, `content`, `compile` or `rule` (the static checks).
     pub fn check(&self) -> &'static str {
         match self {
             PackError::NotAPack
@@ -130,7 +130,7 @@ impl PackError {
             PackError::Manifest(_) | PackError::ManifestField { .. } => "manifest",
             PackError::Source { .. } => "content",
             PackError::Rules(_) => "compile",
-            PackError::Checks(_) => "rule checks",
+            PackError::Checks(_) => "rule",
         }
     }
 }
