@@ -14,14 +14,17 @@
 //! (the rates are 100 k/s and 1 M/s; `--rates 50000,200000` picks others).
 
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use vigil::content::check::Budget;
+use vigil::content::runtime::{ActiveContent, Evaluator};
 use vigil::live::pipeline::{Callbacks, Notice};
 use vigil::live::shm::ShmProvider;
 use vigil::live::source::{Backoff, RingSource, SourceEvent};
 use vigil::live::{LiveOptions, LiveStats};
 use vigil::replay::demo_rules;
-use vigil::sigma::{Engine, RuleSet};
+use vigil::sigma::RuleSet;
 
 const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
 
@@ -63,7 +66,7 @@ struct Run {
     stats: LiveStats,
 }
 
-fn run_once(rate: u64, seconds: f64, engine: &Engine) -> Run {
+fn run_once(rate: u64, seconds: f64, content: &Arc<ActiveContent>) -> Run {
     let events = (rate as f64 * seconds) as u64;
     let name = format!("vigil-bench-{}-{rate}", std::process::id());
     // One attack chain per 5,000 records: enough alerts for their latency.
@@ -83,11 +86,11 @@ fn run_once(rate: u64, seconds: f64, engine: &Engine) -> Run {
     let opts = LiveOptions::default();
     let (stats, _) = vigil::live::run(
         &mut source,
-        engine,
+        Evaluator::new(Arc::clone(content), Budget::default()),
         &opts,
         &stop,
         Callbacks {
-            on_alert: &mut |_| {},
+            on_alert: &mut |_, _| {},
             on_notice: &mut |n| {
                 if let Notice::Source(SourceEvent::Detached { .. }) = n {
                     stop.store(true, Ordering::Relaxed);
@@ -107,7 +110,7 @@ fn us(ns: u64) -> String {
 fn main() {
     let a = args();
     let (label, set) = rules(a.sigmahq);
-    let engine = Engine::new(&set);
+    let content = Arc::new(ActiveContent::fixed(set));
     println!("live path, rules: {label}, {} s per rate", a.seconds);
     println!(
         "{:>10} {:>10} {:>10} {:>9} {:>11} {:>13} {:>15} {:>15} {:>8}",
@@ -122,7 +125,7 @@ fn main() {
         "alerts"
     );
     for &rate in &a.rates {
-        let r = run_once(rate, a.seconds, &engine);
+        let r = run_once(rate, a.seconds, &content);
         let s = &r.stats;
         let p = &r.producer;
         let offered = p["offered"].as_u64().unwrap_or(0);

@@ -6,6 +6,7 @@ mod replay;
 mod report;
 mod rules;
 mod run;
+mod run_content;
 #[cfg(windows)]
 mod service;
 #[cfg(target_os = "linux")]

@@ -82,15 +82,20 @@ impl<'a> Printer<'a> {
 
     /// Prints one alert.
     pub fn alert(&mut self, a: &Alert) {
+        self.alert_of(a, self.rules);
+    }
+
+    /// Prints one alert whose rule is in `rules` (live content changes).
+    pub fn alert_of(&mut self, a: &Alert, rules: &RuleSet) {
         let line = match self.format {
-            Format::Json => self.json_line(a),
+            Format::Json => self.json_line(a, rules),
             Format::Table => {
                 let mut s = String::new();
                 if !self.header_done {
                     self.header_done = true;
                     s = format!("{:<23}  {:<8}  {:<50}  {}\n", "TIME (UTC)", "LEVEL", "RULE", "WHAT");
                 }
-                s + &self.table_line(a)
+                s + &self.table_line(a, rules)
             }
         };
         self.progress.suspend(|| {
@@ -98,8 +103,8 @@ impl<'a> Printer<'a> {
         });
     }
 
-    fn json_line(&self, a: &Alert) -> String {
-        let m = self.rules.meta(a.rule);
+    fn json_line(&self, a: &Alert, rules: &RuleSet) -> String {
+        let m = rules.meta(a.rule);
         let mut event = serde_json::Map::new();
         for (k, v) in &a.fields {
             let v = match v {
@@ -123,8 +128,8 @@ impl<'a> Printer<'a> {
         obj.to_string()
     }
 
-    fn table_line(&self, a: &Alert) -> String {
-        let m = self.rules.meta(a.rule);
+    fn table_line(&self, a: &Alert, rules: &RuleSet) -> String {
+        let m = rules.meta(a.rule);
         let f = |n: &str| a.field(n).unwrap_or_default();
         let what = match a.category {
             Category::ProcessCreation => format!("{} ← {}: {}", f("Image"), f("ParentImage"), f("CommandLine")),

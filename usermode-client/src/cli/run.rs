@@ -1,23 +1,26 @@
 //! `vigil run`: the live analyzer. Reads the driver's ring (Windows) or the
 //! stand-in producer's (`--source shm:<name>`, Linux), matches every event
-//! against the rules, prints alerts as they are raised, and on Ctrl-C,
-//! SIGTERM or a service stop drains the ring and flushes before it exits.
+//! against the active content's rules (see [`super::run_content`]), prints
+//! alerts as they are raised, installs new content between batches when the
+//! store or pack file changes, and on Ctrl-C, SIGTERM or a service stop
+//! drains the ring and flushes before it exits.
 
-use super::replay::load_rules;
 use super::report::{Format, Printer, thousands};
+use super::run_content::{self, ContentArgs};
 use super::stats::driver_stats_lines;
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use vigil::content::runtime::Evaluator;
 use vigil::live::latency::Histogram;
 use vigil::live::pipeline::{Callbacks, Notice};
 use vigil::live::source::Backoff;
 use vigil::live::{EventSource, LiveOptions, LiveStats, RingSource, SourceEvent};
-use vigil::replay::demo_rules;
-use vigil::sigma::{Engine, RuleSet};
+use vigil::sigma::RuleSet;
 
 /// The default `--source`: the driver where there is one.
 pub const DEFAULT_SOURCE: &str = if cfg!(windows) { "driver" } else { "shm:vigil" };
@@ -29,10 +32,9 @@ pub struct RunArgs {
     /// (Linux: the stand-in producer started with `vigil simulate-driver`).
     #[arg(long, default_value = DEFAULT_SOURCE)]
     pub source: String,
-    /// Sigma rules: a directory (searched recursively) or one rule file
-    /// (default: the embedded demo rules).
-    #[arg(long)]
-    pub rules: Option<PathBuf>,
+    /// Where the rules come from.
+    #[command(flatten)]
+    pub content: ContentArgs,
     /// Alert format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -125,27 +127,17 @@ fn driver_source() -> anyhow::Result<Box<dyn EventSource>> {
     )
 }
 
-fn rules(path: Option<&PathBuf>) -> anyhow::Result<RuleSet> {
-    match path {
-        Some(p) => load_rules(p),
-        None => {
-            let (rules, errors) = demo_rules::load();
-            anyhow::ensure!(errors.is_empty(), "embedded demo rules do not compile: {errors:?}");
-            Ok(rules)
-        }
-    }
-}
-
 /// The live loop behind `vigil run` and `vigil service run`.
 pub fn run_live(args: &RunArgs, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
-    let rules = rules(args.rules.as_ref())?;
+    let budget = args.content.budget()?;
+    let (mut follower, started_alerts, origin) = args.content.start()?;
     if let Some(p) = &args.record {
         // Fail now rather than at the first attach, which may be much later.
         std::fs::File::create(p).with_context(|| format!("{}: cannot create the capture", p.display()))?;
     }
     let mut source = open_source(&args.source)?;
     let mut log = Log::open(args.log.as_ref())?;
-    let engine = Engine::new(&rules);
+    let evaluator = Evaluator::new(Arc::clone(follower.active()), budget);
     let is_shm = args.source.starts_with("shm:");
     let opts = LiveOptions {
         record: args.record.clone(),
@@ -155,7 +147,8 @@ pub fn run_live(args: &RunArgs, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
         ..LiveOptions::default()
     };
     let inputs = [PathBuf::from(source.describe())];
-    let mut printer = Printer::live(args.format, &rules, &inputs);
+    let no_rules = RuleSet::default();
+    let mut printer = Printer::live(args.format, &no_rules, &inputs);
     if let Some(p) = &args.output {
         let f = std::fs::OpenOptions::new()
             .create(true)
@@ -164,20 +157,33 @@ pub fn run_live(args: &RunArgs, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{}: cannot open the alert output", p.display()))?;
         printer = printer.with_output(f);
     }
-    log.say(&format!("vigil run: {} rules, source {}; Ctrl-C to stop", rules.len(), source.describe()));
+    for a in &started_alerts {
+        log.say(&run_content::alert_line(a, None));
+    }
+    let rules = follower.active().load().rules().len();
+    log.say(&format!("vigil run: {rules} rules from {origin}, source {}; Ctrl-C to stop", source.describe()));
     let describe = source.describe();
     let mut last_retry = String::new();
     let (stats, capture_error) = vigil::live::run(
         source.as_mut(),
-        &engine,
+        evaluator,
         &opts,
         stop,
         Callbacks {
-            on_alert: &mut |a| printer.alert(a),
+            on_alert: &mut |a, rules| printer.alert_of(a, rules),
             on_notice: &mut |n| match n {
                 Notice::Source(ev) => {
                     if let Some(line) = notice_line(&describe, ev, &mut last_retry) {
                         log.say(&line);
+                    }
+                }
+                Notice::Content(a) => {
+                    follower.note(a);
+                    log.say(&run_content::alert_line(a, None));
+                }
+                Notice::Batch { records } => {
+                    for a in follower.poll(Instant::now()) {
+                        log.say(&run_content::alert_line(&a, Some(records)));
                     }
                 }
                 Notice::Tick(s, driver) => {
@@ -191,11 +197,14 @@ pub fn run_live(args: &RunArgs, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
         },
     );
     drop(printer);
-    for line in final_lines(&stats, &rules) {
+    for line in final_lines(&stats) {
         log.say(&line);
     }
+    let pack = follower.current();
+    log.say(&run_content::final_line(pack.as_ref(), follower.stats()));
     if let Some(path) = &args.summary {
-        let json = summary_json(&stats, source.driver_stats().as_ref());
+        let mut json = summary_json(&stats, source.driver_stats().as_ref());
+        json["content"] = run_content::summary_json(pack.as_ref(), follower.stats());
         std::fs::write(path, json.to_string()).with_context(|| format!("{}: cannot write", path.display()))?;
     }
     if let Some(e) = capture_error {
@@ -259,7 +268,7 @@ fn summary_line(s: &LiveStats) -> String {
     )
 }
 
-fn final_lines(s: &LiveStats, rules: &RuleSet) -> Vec<String> {
+fn final_lines(s: &LiveStats) -> Vec<String> {
     let mut l = vec![format!("stopped after {:.1} s: {}", s.elapsed.as_secs_f64(), summary_line(s))];
     l.push(format!("latency commit→match: {}", latency(&s.commit_to_match)));
     l.push(format!("latency commit→alert: {}", latency(&s.commit_to_alert)));
@@ -273,9 +282,8 @@ fn final_lines(s: &LiveStats, rules: &RuleSet) -> Vec<String> {
             h.unclean_starts
         ));
     }
-    for (&rule, &n) in &s.alerts_by_rule {
-        let m = rules.meta(vigil::sigma::RuleId(rule));
-        l.push(format!("  {:>8}  {:<8}  {}", thousands(n), m.level.as_deref().unwrap_or("-"), m.title));
+    for r in s.alerts_by_rule.values() {
+        l.push(format!("  {:>8}  {:<8}  {}", thousands(r.count), r.level.as_deref().unwrap_or("-"), r.title));
     }
     if s.captured > 0 {
         l.push(format!("recorded {} records", thousands(s.captured)));
@@ -296,7 +304,7 @@ pub fn summary_json(s: &LiveStats, driver: Option<&vigil_protocol::control::Driv
         "records": s.records,
         "events": s.total_events(),
         "alerts": s.total_alerts(),
-        "alerts_by_rule": s.alerts_by_rule.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
+        "alerts_by_rule": s.alerts_by_rule.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.count))).collect::<serde_json::Map<_, _>>(),
         "lost_records": src.merge.lost_records,
         "lost_events": src.merge.lost_events,
         "mapped_lost": s.mapping.lost,

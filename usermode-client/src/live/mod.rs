@@ -33,7 +33,7 @@ pub mod shm;
 pub mod windows;
 
 pub use merge::MergeStats;
-pub use pipeline::{Callbacks, LiveOptions, LiveStats, Notice, run};
+pub use pipeline::{Callbacks, LiveOptions, LiveStats, Notice, RuleAlerts, run};
 pub use source::{Attachment, EventSource, RingLink, RingProvider, RingSource, SourceError, SourceEvent, SourceStats};
 
 use crate::enrich::volumes::Volume;

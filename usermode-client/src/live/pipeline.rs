@@ -2,6 +2,13 @@
 //! and the Sigma engine to alerts, optionally recorded as a capture, until
 //! asked to stop; then the ring is drained and everything flushed.
 //!
+//! Matching goes through the content runtime's watchdog [`Evaluator`]:
+//! each batch the source delivers is evaluated with one content snapshot
+//! (taken when the batch starts), rules over budget are quarantined when it
+//! ends, and between batches the caller may install new content
+//! ([`Notice::Batch`]). A swap never touches the ring: no record is lost or
+//! read twice because of it.
+//!
 //! One thread does it all, in delivery order: mapping must see records in
 //! stream order, and on a small machine a second thread costs more in
 //! hand-offs than it wins. Each event's latency is measured from its commit
@@ -12,11 +19,12 @@ use super::latency::Histogram;
 use super::source::{EventSource, SourceEvent, SourceStats};
 use super::{HostInfo, clock};
 use crate::capture::{CaptureError, CaptureInfo, CaptureWriter};
+use crate::content::runtime::{ContentAlert, Evaluator};
 use crate::enrich::{AccountTable, PeCache, VolumeTable};
 use crate::event::{Category, Event};
 use crate::mapping::{MapStats, Mapper};
 use crate::replay::Alert;
-use crate::sigma::{Engine, RuleId};
+use crate::sigma::{RuleId, RuleSet};
 use std::collections::BTreeMap;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -61,8 +69,8 @@ pub struct LiveStats {
     pub records: u64,
     /// Events evaluated, by category.
     pub events: [u64; Category::COUNT],
-    /// Alerts by rule index.
-    pub alerts_by_rule: BTreeMap<u32, u64>,
+    /// Alerts by rule (Sigma id: rule indices change when content does).
+    pub alerts_by_rule: BTreeMap<String, RuleAlerts>,
     /// What the mapper saw.
     pub mapping: MapStats,
     /// The source's counters (attaches, Lost records, gaps, resyncs).
@@ -82,6 +90,17 @@ pub struct LiveStats {
     pub active: Duration,
 }
 
+/// Alerts of one rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleAlerts {
+    /// Its title.
+    pub title: String,
+    /// Its level.
+    pub level: Option<String>,
+    /// Alerts raised.
+    pub count: u64,
+}
+
 impl LiveStats {
     /// Events evaluated.
     pub fn total_events(&self) -> u64 {
@@ -90,7 +109,7 @@ impl LiveStats {
 
     /// Alerts raised.
     pub fn total_alerts(&self) -> u64 {
-        self.alerts_by_rule.values().sum()
+        self.alerts_by_rule.values().map(|r| r.count).sum()
     }
 }
 
@@ -101,12 +120,20 @@ pub enum Notice<'a> {
     Source(&'a SourceEvent),
     /// Periodic statistics ([`LiveOptions::tick`]).
     Tick(&'a LiveStats, Option<&'a DriverStats>),
+    /// The watchdog quarantined a rule.
+    Content(&'a ContentAlert),
+    /// A batch ended; `records` were delivered so far. Content installed
+    /// now is used from the next record on.
+    Batch {
+        /// Records delivered so far.
+        records: u64,
+    },
 }
 
 /// Callbacks of a live run.
 pub struct Callbacks<'a> {
-    /// Each alert, as it is raised.
-    pub on_alert: &'a mut dyn FnMut(&Alert),
+    /// Each alert, as it is raised, with the rule set its rule is in.
+    pub on_alert: &'a mut dyn FnMut(&Alert, &RuleSet),
     /// Source events and periodic statistics.
     pub on_notice: &'a mut dyn FnMut(Notice<'_>),
 }
@@ -121,7 +148,7 @@ type Writer = CaptureWriter<BufWriter<std::fs::File>>;
 
 /// Mapping, matching and recording state.
 struct Pipeline {
-    engine: Engine,
+    eval: Evaluator,
     mapper: Mapper,
     event: Event,
     hits: Vec<RuleId>,
@@ -136,12 +163,12 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    fn new(engine: Engine, opts: &LiveOptions) -> Self {
+    fn new(eval: Evaluator, opts: &LiveOptions) -> Self {
         let accounts = if opts.account_lookup { AccountTable::with_host_lookup() } else { AccountTable::new() };
         let mut mapper = Mapper::new(VolumeTable::new(), accounts);
         mapper.pe = opts.pe_metadata.then(PeCache::default);
         Self {
-            engine,
+            eval,
             mapper,
             event: Event::new(Category::ProcessCreation),
             hits: Vec::new(),
@@ -188,7 +215,7 @@ impl Pipeline {
         }
     }
 
-    fn record(&mut self, rec: &decode::Event<'_>, on_alert: &mut dyn FnMut(&Alert)) {
+    fn record(&mut self, rec: &decode::Event<'_>, on_alert: &mut dyn FnMut(&Alert, &RuleSet)) {
         self.stats.records += 1;
         if let Some(w) = &mut self.writer {
             let r = w.push_bytes(rec.bytes());
@@ -205,19 +232,30 @@ impl Pipeline {
         if let Some(n) = self.stats.events.get_mut(category as usize) {
             *n += 1;
         }
-        self.engine.matches(&self.event, &mut self.hits);
+        self.eval.matches(&self.event, &mut self.hits);
         self.stats.commit_to_match.record_filetime(committed, clock::now_filetime());
+        let snapshot = self.eval.snapshot();
         for &rule in &self.hits {
             let a = Alert::new(rule, 0, self.stats.records, &self.event);
-            *self.stats.alerts_by_rule.entry(rule.0).or_default() += 1;
-            on_alert(&a);
+            let m = snapshot.rules().meta(rule);
+            let counted = self.stats.alerts_by_rule.entry(m.id.clone()).or_insert_with(|| RuleAlerts {
+                title: m.title.clone(),
+                level: m.level.clone(),
+                count: 0,
+            });
+            counted.count += 1;
+            on_alert(&a, snapshot.rules());
             self.stats.commit_to_alert.record_filetime(committed, clock::now_filetime());
         }
     }
 
-    /// After each batch: account names looked up meanwhile go to the
-    /// capture; the active time is updated.
-    fn after_batch(&mut self) {
+    /// After each batch: the watchdog judges it (quarantines are told to
+    /// `on_notice`), account names looked up meanwhile go to the capture,
+    /// the active time is updated.
+    fn after_batch(&mut self, on_notice: &mut dyn FnMut(Notice<'_>)) {
+        for a in self.eval.end_batch() {
+            on_notice(Notice::Content(&a));
+        }
         if self.stats.records > self.seen {
             self.seen = self.stats.records;
             let now = Instant::now();
@@ -241,23 +279,24 @@ impl Pipeline {
     }
 }
 
-/// Runs until `stop` is set: reads `source`, matches with `engine`, calls
+/// Runs until `stop` is set: reads `source`, matches with `eval`, calls
 /// back for alerts and notices. On stop the source is detached and drained
 /// and the capture finished. A capture that cannot be written stops the
 /// recording, not the analysis; its first error is returned at the end with
 /// the statistics.
 pub fn run(
     source: &mut dyn EventSource,
-    engine: &Engine,
+    eval: Evaluator,
     opts: &LiveOptions,
     stop: &AtomicBool,
     cb: Callbacks<'_>,
 ) -> (LiveStats, Option<CaptureError>) {
     let started = Instant::now();
     let Callbacks { on_alert, on_notice } = cb;
-    let mut p = Pipeline::new(engine.clone(), opts);
+    let mut p = Pipeline::new(eval, opts);
     let mut next_tick = opts.tick.map(|t| Instant::now() + t);
     while !stop.load(Ordering::Relaxed) {
+        p.eval.begin_batch();
         let ev = source.next(opts.poll_timeout, &mut |rec| p.record(rec, on_alert));
         match &ev {
             SourceEvent::Delivered(_) | SourceEvent::Idle => {}
@@ -267,7 +306,8 @@ pub fn run(
             }
             SourceEvent::Detached { .. } | SourceEvent::Retry { .. } => on_notice(Notice::Source(&ev)),
         }
-        p.after_batch();
+        p.after_batch(on_notice);
+        on_notice(Notice::Batch { records: p.stats.records });
         if let (Some(at), Some(every)) = (next_tick, opts.tick)
             && Instant::now() >= at
         {
@@ -276,8 +316,9 @@ pub fn run(
             next_tick = Some(at + every);
         }
     }
+    p.eval.begin_batch();
     source.stop(&mut |rec| p.record(rec, on_alert));
-    p.after_batch();
+    p.after_batch(on_notice);
     if let Some(w) = p.writer.take() {
         let r = w.finish().map(drop);
         p.keep_capture_error(r);

@@ -114,6 +114,27 @@ pub enum PackError {
     Checks(Vec<RuleProblem>),
 }
 
+impl PackError {
+    /// The loader check that refused the pack, for alerts: `framing`,
+    /// `digest`, `signature`, `manifest`, `content`, `compile` or `rule` (the static checks).
+    pub fn check(&self) -> &'static str {
+        match self {
+            PackError::NotAPack
+            | PackError::Truncated { .. }
+            | PackError::TrailingBytes { .. }
+            | PackError::UnsupportedFormat { .. }
+            | PackError::Header { .. }
+            | PackError::TooLarge { .. } => "framing",
+            PackError::DigestMismatch => "digest",
+            PackError::Unsigned | PackError::UnknownKey { .. } | PackError::BadSignature { .. } => "signature",
+            PackError::Manifest(_) | PackError::ManifestField { .. } => "manifest",
+            PackError::Source { .. } => "content",
+            PackError::Rules(_) => "compile",
+            PackError::Checks(_) => "rule",
+        }
+    }
+}
+
 /// A rule of a pack that failed a static check.
 #[derive(Clone, Debug)]
 pub struct RuleProblem {

@@ -93,7 +93,8 @@ impl Store {
         Ok(s)
     }
 
-    fn state_path(&self) -> PathBuf {
+    /// Path of `state.json`, the only file of a store that changes.
+    pub fn state_path(&self) -> PathBuf {
         self.root.join("state.json")
     }
 

@@ -87,6 +87,19 @@ impl Default for ActiveContent {
 }
 
 impl ActiveContent {
+    /// Content that is `rules` and never changes, outside any pack (benches).
+    pub fn fixed(rules: RuleSet) -> Self {
+        let engine = Engine::new(&rules);
+        let snapshot = Snapshot {
+            generation: 1,
+            pack: None,
+            content: Arc::new(Compiled { engine: engine.clone(), rules }),
+            engine,
+            quarantined: Vec::new(),
+        };
+        Self { current: RwLock::new(Arc::new(snapshot)) }
+    }
+
     /// The snapshot to evaluate the next batch with.
     pub fn load(&self) -> Arc<Snapshot> {
         // A poisoned lock only means a writer panicked between two whole

@@ -8,9 +8,11 @@
 //! pack accepted is kept on disk and restored at start-up.
 
 pub mod active;
+pub mod follow;
 pub mod watchdog;
 
 pub use active::{ActiveContent, PackIdentity, Snapshot};
+pub use follow::{FollowError, FollowStats, Follower, PackOrigin};
 pub use watchdog::{BatchOutcome, Evaluator};
 
 use super::pack::{self, Compiled, PackError, TrustPolicy, VerifiedPack};
@@ -164,9 +166,27 @@ impl ContentRuntime {
         self.alerts.push(a);
     }
 
+    /// Replaces the trust policy packs installed from now on are checked against.
+    pub fn set_policy(&mut self, policy: TrustPolicy) {
+        self.policy = policy;
+    }
+
+    /// Raises a [`ContentAlert::PackRefused`] for a pack refused before it
+    /// reached the loader (unreadable, not the pack it was named for).
+    pub fn refuse(&mut self, pack: Option<String>, reason: String) {
+        let kept = self.current().map(|p| p.short_id());
+        self.alerts.push(ContentAlert::PackRefused { pack, reason, kept });
+    }
+
     /// Verifies, compiles and checks `bytes`, then swaps it in. On any
     /// failure nothing changes and a [`ContentAlert::PackRefused`] is raised.
     pub fn install(&mut self, bytes: &[u8]) -> Result<PackIdentity, PackError> {
+        self.install_from(None, bytes)
+    }
+
+    /// [`ContentRuntime::install`] of bytes read from `origin` (a file):
+    /// a refusal names the file and the check that failed.
+    pub fn install_from(&mut self, origin: Option<&str>, bytes: &[u8]) -> Result<PackIdentity, PackError> {
         let result = pack::format::open(bytes, &self.policy).and_then(|sealed| self.cache.get_or_load(&sealed));
         match result {
             Ok((v, compiled)) => {
@@ -186,8 +206,11 @@ impl ContentRuntime {
             }
             Err(e) => {
                 let pack = pack::format::open(bytes, &TrustPolicy::AllowUnsigned).ok().map(|s| hex_short(&s.digest));
-                let kept = self.current().map(|p| p.short_id());
-                self.alerts.push(ContentAlert::PackRefused { pack, reason: e.to_string(), kept });
+                let reason = match origin {
+                    Some(o) => format!("{o}: {} check failed: {e}", e.check()),
+                    None => e.to_string(),
+                };
+                self.refuse(pack, reason);
                 Err(e)
             }
         }
