@@ -36,7 +36,7 @@ pub enum ServiceCommand {
     /// Stop and remove the service.
     Uninstall,
     /// Run as the service (the service control manager starts this).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
 }
 
 /// Parses `vigil run` arguments on their own.
@@ -52,7 +52,7 @@ impl ServiceCommand {
         match self {
             ServiceCommand::Install { run_args } => install(run_args),
             ServiceCommand::Uninstall => uninstall(),
-            ServiceCommand::Run(args) => run_service(args),
+            ServiceCommand::Run(args) => run_service(*args),
         }
     }
 }
