@@ -33,7 +33,7 @@ enum Command {
     /// Generate a synthetic workstation, capture it, and detect the attack in it.
     Demo(demo::DemoArgs),
     /// The live analyzer: the driver's ring (Windows) or a stand-in's (Linux).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// The driver's statistics: drops, mode (boot-loop guard), configuration.
     Stats(stats::StatsArgs),
     /// Install, remove or run the analyzer as a Windows service.
