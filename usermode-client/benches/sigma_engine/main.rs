@@ -11,6 +11,8 @@
 //! input in memory. Printed: events/s (median), the ratio, peak RSS, alert
 //! counts and rate, and the rules that fired most. The alerts of both
 //! engines must agree (count and a digest of every (event, rule) pair).
+//! Then the JSON reader runs alone on the same file (`vigil-json`), to show
+//! how Vigil's time splits between reading and matching.
 //! `VIGIL_BENCH_EVENTS` sets the stream length (default 100000).
 
 mod catalog;
@@ -111,6 +113,24 @@ fn parent() {
             v0.alerted,
             v0.events,
             100.0 * v0.alerted as f64 / v0.events.max(1) as f64
+        );
+        // Where Vigil's time goes: the same file read by the JSON reader
+        // alone (no matching), median of `reps` runs.
+        let json: Vec<f64> = (0..reps)
+            .map(|_| {
+                let o = Command::new(&exe).args(["--child", "vigil-json"]).arg(file).output().expect("child runs");
+                let text = String::from_utf8_lossy(&o.stdout).to_string();
+                assert!(o.status.success(), "child vigil-json failed: {text}");
+                parse_result(&text).eps
+            })
+            .collect();
+        let je = median(json);
+        println!(
+            "  => {name}: JSON reading alone {je:.0} events/s (median of {reps}): about {:.0}% of Vigil's end-to-end time \
+             ({:.2} of {:.2} us per event), the rest is matching",
+            100.0 * ve / je,
+            1e6 / je,
+            1e6 / ve
         );
     }
 }
@@ -218,6 +238,23 @@ fn child(engine: &str, file: &Path) {
                 .collect();
             println!("  vigil: most alerts: {}", list.join("; "));
             secs
+        }
+        "vigil-json" => {
+            let mut reader = vigil::input::json::JsonReader::new();
+            let t = Instant::now();
+            let mut f = std::fs::File::open(file).expect("stream");
+            reader
+                .read_stream(
+                    file,
+                    &mut f,
+                    &mut |ev| {
+                        std::hint::black_box(ev);
+                        events += 1;
+                    },
+                    &mut |e| panic!("{e}"),
+                )
+                .expect("readable");
+            t.elapsed().as_secs_f64()
         }
         _ => {
             let rss_start = status_kb("VmRSS:");

@@ -119,6 +119,22 @@ impl Event {
         }
     }
 
+    /// Sets a known text field to what `write` appends to the event's text
+    /// (a source that decodes straight into the event, with no copy of its
+    /// own). If `write` fails, the field and the text are left as they were.
+    pub fn set_str_with<E>(&mut self, field: Field, write: impl FnOnce(&mut String) -> Result<(), E>) -> Result<(), E> {
+        let start = self.text.len();
+        if let Err(e) = write(&mut self.text) {
+            self.text.truncate(start);
+            return Err(e);
+        }
+        let slot = Slot::Str(start as u32, self.text.len() as u32);
+        if let Some(s) = self.known.get_mut(field as usize) {
+            *s = slot;
+        }
+        Ok(())
+    }
+
     /// Sets a known text field from characters (e.g. decoded UTF-16).
     pub fn set_chars(&mut self, field: Field, chars: impl Iterator<Item = char>) {
         let start = self.text.len() as u32;

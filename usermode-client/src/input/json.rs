@@ -176,11 +176,7 @@ fn parse_record(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<Out
                 "EventData" | "UserData" => data_section(lx, ev, key)?,
                 "EventID" => h.event_id = event_id(lx, key)?,
                 "Provider" | "Provider_Name" | "ProviderName" => provider(lx, ev, key, &mut h)?,
-                k => {
-                    let name = Name::of(k);
-                    let s = lx.value()?;
-                    set_scalar(lx, ev, name, s)?;
-                }
+                k => member_value(lx, ev, Name::of(k))?,
             }
             if !lx.next_member()? {
                 break;
@@ -255,6 +251,18 @@ fn note_provider(h: &mut Header, ev: &mut Event, name: &str) {
     h.provider_seen = true;
     h.provider_ok = name.eq_ignore_ascii_case("Microsoft-Windows-Sysmon");
     ev.set_str(Field::Provider_Name, name);
+}
+
+/// Reads a member's value into field `name`: a string of a known field is
+/// unescaped straight into the event; other values go through [`set_scalar`].
+fn member_value(lx: &mut Lexer<'_>, ev: &mut Event, name: Name<'_>) -> Res<()> {
+    if let Name::Known(f) = name
+        && lx.peek() == Some(b'"')
+    {
+        return ev.set_str_with(f, |text| lx.string_into(text));
+    }
+    let s = lx.value()?;
+    set_scalar(lx, ev, name, s)
 }
 
 /// Sets a scalar as a field; containers are skipped.
@@ -430,12 +438,10 @@ fn data_section(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String) -> Res<()>
         loop {
             let mn = member_name(lx, key)?;
             let k = mn.as_str(key);
-            let name = Name::of(k);
-            let s = lx.value()?;
             if k == "#attributes" {
-                skip_rest(lx, s)?;
+                lx.skip_value()?;
             } else {
-                set_scalar(lx, ev, name, s)?;
+                member_value(lx, ev, Name::of(k))?;
             }
             if !lx.next_member()? {
                 break;

@@ -211,11 +211,7 @@ impl<'a> Lexer<'a> {
 
     /// Reads a string (the opening quote is next).
     pub fn string(&mut self) -> Res<()> {
-        if self.peek() != Some(b'"') {
-            return self.err("expected a string");
-        }
-        self.pos += 1;
-        let start = self.pos;
+        let start = self.open_string()?;
         // Fast path: no escapes.
         let Some(at) = find_special(self.b, self.pos) else {
             self.pos = self.b.len();
@@ -229,16 +225,57 @@ impl<'a> Lexer<'a> {
                 Ok(())
             }
             b'\\' => {
-                self.buf.clear();
-                self.buf.push_str(self.slice(start, at).unwrap_or(""));
+                let mut buf = std::mem::take(&mut self.buf);
+                buf.clear();
+                buf.push_str(self.slice(start, at).unwrap_or(""));
                 self.pos = at;
-                self.slow_string()
+                let res = self.unescape_into(&mut buf);
+                self.buf = buf;
+                self.last = Err(());
+                res
             }
             _ => {
                 self.pos = at;
                 self.err("control character in string")
             }
         }
+    }
+
+    /// Reads a string (the opening quote is next) and appends its text to
+    /// `out`: one copy, where [`Lexer::string`] then a copy of
+    /// [`Lexer::last_str`] would make two for a string with escapes. On an
+    /// error `out` may hold part of the string.
+    pub fn string_into(&mut self, out: &mut String) -> Res<()> {
+        let start = self.open_string()?;
+        let Some(at) = find_special(self.b, self.pos) else {
+            self.pos = self.b.len();
+            return self.err("unterminated string");
+        };
+        self.check_utf8(start, at)?;
+        out.push_str(self.slice(start, at).unwrap_or(""));
+        match self.b[at] {
+            b'"' => {
+                self.pos = at + 1;
+                Ok(())
+            }
+            b'\\' => {
+                self.pos = at;
+                self.unescape_into(out)
+            }
+            _ => {
+                self.pos = at;
+                self.err("control character in string")
+            }
+        }
+    }
+
+    /// Steps over a string's opening quote; gives the position after it.
+    fn open_string(&mut self) -> Res<usize> {
+        if self.peek() != Some(b'"') {
+            return self.err("expected a string");
+        }
+        self.pos += 1;
+        Ok(self.pos)
     }
 
     fn check_utf8(&self, a: usize, b: usize) -> Res<()> {
@@ -251,9 +288,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// The rest of a string with escapes; `pos` is at a backslash and
-    /// `buf` holds the text before it.
-    fn slow_string(&mut self) -> Res<()> {
+    /// The rest of a string with escapes, appended to `out`; `pos` is at a
+    /// backslash.
+    fn unescape_into(&mut self, out: &mut String) -> Res<()> {
         loop {
             let seg = self.pos;
             let Some(at) = find_special(self.b, self.pos) else {
@@ -261,13 +298,10 @@ impl<'a> Lexer<'a> {
                 return self.err("unterminated string");
             };
             self.check_utf8(seg, at)?;
-            self.buf.push_str(self.slice(seg, at).unwrap_or(""));
+            out.push_str(self.slice(seg, at).unwrap_or(""));
             self.pos = at + 1;
             match self.b[at] {
-                b'"' => {
-                    self.last = Err(());
-                    return Ok(());
-                }
+                b'"' => return Ok(()),
                 b'\\' => {}
                 _ => {
                     self.pos = at;
@@ -288,7 +322,7 @@ impl<'a> Lexer<'a> {
                 b'u' => self.unicode_escape()?,
                 _ => return self.err("invalid escape"),
             };
-            self.buf.push(c);
+            out.push(c);
         }
     }
 
