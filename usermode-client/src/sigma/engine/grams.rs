@@ -113,21 +113,18 @@ struct Slot {
     id: u32,
 }
 
-/// Lowercases the ASCII letters of four bytes at once.
+/// Lowercases the ASCII letters of four bytes at once ([`fold8`] on the
+/// low half: every byte is folded on its own, no carry crosses bytes).
 #[inline]
 fn fold(x: u32) -> u32 {
-    let low7 = x & 0x7f7f_7f7f;
-    // High bit set where the byte is >= 'A', resp. > 'Z' (7-bit bytes only).
-    let ge_a = low7.wrapping_add(0x3f3f_3f3f);
-    let gt_z = low7.wrapping_add(0x2525_2525);
-    let upper = ge_a & !gt_z & !x & 0x8080_8080;
-    x | (upper >> 2)
+    fold8(u64::from(x)) as u32
 }
 
-/// [`fold`] for eight bytes.
+/// Lowercases the ASCII letters of eight bytes at once.
 #[inline]
 fn fold8(x: u64) -> u64 {
     let low7 = x & 0x7f7f_7f7f_7f7f_7f7f;
+    // High bit set where the byte is >= 'A', resp. > 'Z' (7-bit bytes only).
     let ge_a = low7.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
     let gt_z = low7.wrapping_add(0x2525_2525_2525_2525);
     let upper = ge_a & !gt_z & !x & 0x8080_8080_8080_8080;
