@@ -300,11 +300,8 @@ fn event_id(lx: &mut Lexer<'_>, key: &mut String) -> Res<Option<i64>> {
             let mut id = None;
             if lx.first_member()? {
                 loop {
-                    lx.string()?;
-                    key.clear();
-                    key.push_str(lx.last_str());
-                    lx.expect(b':', "expected ':'")?;
-                    if matches!(key.as_str(), "#text" | "#value" | "value" | "Value") {
+                    let mn = member_name(lx, key)?;
+                    if matches!(mn.as_str(key), "#text" | "#value" | "value" | "Value") {
                         id = event_id(lx, key)?;
                     } else {
                         lx.skip_value()?;
@@ -331,12 +328,9 @@ fn provider(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header
             note_provider(h, ev, lx.last_str());
         }
         Scalar::ObjStart if lx.first_member()? => loop {
-            lx.string()?;
-            key.clear();
-            key.push_str(lx.last_str());
-            lx.expect(b':', "expected ':'")?;
+            let mn = member_name(lx, key)?;
             let s = lx.value()?;
-            match (key.as_str(), s) {
+            match (mn.as_str(key), s) {
                 ("#attributes", Scalar::ObjStart) => provider_attrs(lx, ev, h)?,
                 ("Name" | "@Name", Scalar::Str) => note_provider(h, ev, lx.last_str()),
                 _ => skip_rest(lx, s)?,
@@ -377,11 +371,8 @@ fn nested_event(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut He
     }
     if lx.first_member()? {
         loop {
-            lx.string()?;
-            key.clear();
-            key.push_str(lx.last_str());
-            lx.expect(b':', "expected ':'")?;
-            match key.as_str() {
+            let mn = member_name(lx, key)?;
+            match mn.as_str(key) {
                 "System" => system(lx, ev, key, h)?,
                 "EventData" | "UserData" => data_section(lx, ev, key)?,
                 _ => lx.skip_value()?,
@@ -402,11 +393,8 @@ fn system(lx: &mut Lexer<'_>, ev: &mut Event, key: &mut String, h: &mut Header) 
     }
     if lx.first_member()? {
         loop {
-            lx.string()?;
-            key.clear();
-            key.push_str(lx.last_str());
-            lx.expect(b':', "expected ':'")?;
-            match key.as_str() {
+            let mn = member_name(lx, key)?;
+            match mn.as_str(key) {
                 "EventID" => h.event_id = event_id(lx, key)?,
                 "Provider" => provider(lx, ev, key, h)?,
                 "Channel" => {
