@@ -2,8 +2,10 @@
 //! line prints our figure, the baseline's and the ratio.
 //!
 //! - `push`: uncontended reserve + write + commit of one record (ns/record):
-//!   ours vs `rtrb::Producer::push` vs `crossbeam_queue::ArrayQueue::push`
-//!   of a same-size byte array.
+//!   ours (the driver's lock-free path, `Producer::push_exclusive`, and the
+//!   locked `Producer::push` for a shard that CPUs share) vs
+//!   `rtrb::Producer::push` vs `crossbeam_queue::ArrayQueue::push` of a
+//!   same-size byte array.
 //! - `spsc`: one producer thread, one consumer thread, 64- and 256-byte
 //!   records: ours (1 shard) vs rtrb.
 //! - `mpsc`: N producer threads, one consumer: ours (one shard per producer,
@@ -11,9 +13,11 @@
 //!   N = 2 by default; `VIGIL_BENCH_PRODUCERS=1,2,4,8,16` for a scaling run
 //!   (meant for a machine with that many cores).
 //!
-//! Throughput producers never drop: when the ring is full they spin on
-//! `Producer::has_room`, as an `rtrb`/`ArrayQueue` producer spins on a full
-//! queue (the driver never waits; it drops and counts instead).
+//! Throughput producers own their shard (`Producer::writer`, the lock-free
+//! path the driver takes when every CPU has its own shard) and never drop:
+//! when the ring is full they spin on `ShardWriter::has_room`, as an
+//! `rtrb`/`ArrayQueue` producer spins on a full queue (the driver never
+//! waits; it drops and counts instead).
 //! Run: `cargo bench -p vigil-protocol --bench ring`.
 
 use std::hint::black_box;
@@ -21,8 +25,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_queue::ArrayQueue;
-use vigil_protocol::encode::{Encode, Record, Stamp, Var};
-use vigil_protocol::ring::{Consumer, NoNotify, Producer, Push, RingLayout, ShardSlot, SharedMemory};
+use vigil_protocol::encode::{Encode, Encoded, Record, Stamp, Var};
+use vigil_protocol::ring::{Consumer, NoNotify, Producer, Push, RingLayout, ShardSlot, ShardWriter, SharedMemory};
 use vigil_protocol::schema::FileWrite;
 
 /// A FileWrite record of exactly `size` bytes (40 header + 16 body + text).
@@ -35,6 +39,24 @@ fn record_of(size: usize, text: &[u16]) -> Record<'_, FileWrite> {
     );
     assert_eq!(r.plan(4096).unwrap().size as usize, size);
     r
+}
+
+/// What our producer is given.
+#[derive(Clone, Copy, PartialEq)]
+enum Input {
+    /// The record's fields (stamp, body, text): `push` encodes it, as the
+    /// driver does with every event.
+    Fields,
+    /// The record already encoded (`encode::Encoded`): `push` copies it and
+    /// stamps the sequence number, as rtrb and ArrayQueue copy a ready array.
+    Encoded,
+}
+
+/// `rec`'s bytes.
+fn encoded(rec: &Record<'_, FileWrite>) -> Vec<u8> {
+    let mut v = Vec::new();
+    vigil_protocol::encode::encode_to_vec(rec, 0, 4096, &mut v).unwrap();
+    v
 }
 
 const SHARD: u32 = 1 << 20;
@@ -52,19 +74,49 @@ fn report(what: &str, ours: f64, base_name: &str, base: f64, unit: &str, higher_
 
 // ---------------------------------------------------------------- push
 
-fn push_ns_ours(size: usize, text: &[u16]) -> f64 {
+/// Which producer path a push benchmark takes.
+#[derive(Clone, Copy)]
+enum Path {
+    /// `Producer::push_exclusive`: no lock (the driver, one CPU per shard).
+    Exclusive,
+    /// `Producer::push`: the shard lock per record (CPUs share a shard).
+    Locked,
+    /// `Producer::push_exclusive` of a pre-encoded record (`Encoded`).
+    ExclusiveEncoded,
+}
+
+fn push_ns_ours(size: usize, text: &[u16], path: Path) -> f64 {
     let layout = RingLayout::new(1, 1 << 24).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots = vec![ShardSlot::new()];
     let p = Producer::attach(mem.clone(), layout, slots, NoNotify, 4096).unwrap();
     let mut c = Consumer::attach(mem).unwrap();
     let rec = record_of(size, text);
+    let bytes = encoded(&rec);
+    let enc = Encoded::new(&bytes).unwrap();
     let batch = (1 << 23) / size as u64; // half the ring: never full
     let mut samples = Vec::new();
     for _ in 0..RUNS * 4 {
         let t = Instant::now();
-        for _ in 0..batch {
-            black_box(p.push(0, black_box(&rec)));
+        match path {
+            Path::Exclusive => {
+                for _ in 0..batch {
+                    // SAFETY: this thread is the shard's only writer; the
+                    // consumer below touches only the shared region.
+                    black_box(unsafe { p.push_exclusive(0, black_box(&rec)) });
+                }
+            }
+            Path::Locked => {
+                for _ in 0..batch {
+                    black_box(p.push(0, black_box(&rec)));
+                }
+            }
+            Path::ExclusiveEncoded => {
+                for _ in 0..batch {
+                    // SAFETY: as above.
+                    black_box(unsafe { p.push_exclusive(0, black_box(&enc)) });
+                }
+            }
         }
         samples.push(t.elapsed().as_nanos() as f64 / batch as f64);
         c.poll(usize::MAX, &mut |i| {
@@ -112,9 +164,45 @@ fn push_ns_crossbeam<const N: usize>() -> f64 {
 
 // ---------------------------------------------------------------- throughput
 
+/// What every consumer (ours and the baselines') does when it finds its
+/// queue empty: a short pause instead of reading the producer's position
+/// again at once. A consumer spinning on that position takes its cache line
+/// away from the producer on every publication; any real consumer backs off
+/// (the analyzer sleeps). `VIGIL_BENCH_IDLE_SPINS` sets the pause (default 64
+/// spin-loop hints; 0 spins without pausing).
+fn idle() {
+    static SPINS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let n =
+        *SPINS.get_or_init(|| std::env::var("VIGIL_BENCH_IDLE_SPINS").ok().and_then(|s| s.parse().ok()).unwrap_or(64));
+    for _ in 0..n {
+        std::hint::spin_loop();
+    }
+}
+
 /// Our ring: `producers` threads, one shard each, one consumer thread.
 /// Returns (records/s delivered, dropped attempts).
-fn throughput_ours(producers: u32, size: usize, per_producer: u64, text: &Arc<Vec<u16>>) -> (f64, u64) {
+/// Pushes `per_producer` copies of `rec`, waiting for room like an rtrb
+/// producer spinning on a full queue (`push` itself would drop and count
+/// instead). Returns how often it found the ring full.
+fn produce<S, N, R>(w: &mut ShardWriter<'_, S, N>, rec: &R, size: usize, per_producer: u64) -> u64
+where
+    S: std::ops::Deref<Target = [ShardSlot]>,
+    N: vigil_protocol::ring::Notify,
+    R: Encode,
+{
+    let mut waits = 0u64;
+    for _ in 0..per_producer {
+        while !w.has_room(size) {
+            waits += 1;
+            std::hint::spin_loop();
+        }
+        let pushed = w.push(rec);
+        debug_assert!(matches!(pushed, Push::Written { .. }));
+    }
+    waits
+}
+
+fn throughput_ours(producers: u32, size: usize, per_producer: u64, text: &Arc<Vec<u16>>, input: Input) -> (f64, u64) {
     let layout = RingLayout::new(producers, SHARD).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots: Vec<ShardSlot> = (0..producers).map(|_| ShardSlot::new()).collect();
@@ -126,18 +214,14 @@ fn throughput_ours(producers: u32, size: usize, per_producer: u64, text: &Arc<Ve
             let (p, text) = (p.clone(), text.clone());
             std::thread::spawn(move || {
                 let rec = record_of(size, &text);
-                let mut waits = 0u64;
-                for _ in 0..per_producer {
-                    // Wait for room like an rtrb producer spinning on a full
-                    // queue; `push` itself would drop and count instead.
-                    while !p.has_room(cpu, size) {
-                        waits += 1;
-                        std::hint::spin_loop();
+                let mut w = p.writer(cpu).expect("one writer per shard");
+                match input {
+                    Input::Fields => produce(&mut w, &rec, size, per_producer),
+                    Input::Encoded => {
+                        let bytes = encoded(&rec);
+                        produce(&mut w, &Encoded::new(&bytes).unwrap(), size, per_producer)
                     }
-                    let pushed = p.push(cpu, &rec);
-                    debug_assert!(matches!(pushed, Push::Written { .. }));
                 }
-                waits
             })
         })
         .collect();
@@ -147,14 +231,18 @@ fn throughput_ours(producers: u32, size: usize, per_producer: u64, text: &Arc<Ve
     let want = per_producer * u64::from(producers);
     let mut got = 0u64;
     while got < want {
+        let mut found = 0;
         for shard in 0..producers {
-            c.poll_raw(shard, usize::MAX, &mut |item| {
+            found += c.poll_raw(shard, usize::MAX, &mut |item| {
                 // Lost records (after full-ring drops) are not payload.
                 if item.bytes.get(4) == Some(&(vigil_protocol::schema::Kind::FileWrite as u8)) {
                     black_box(item.bytes[0]);
                     got += 1;
                 }
             });
+        }
+        if found == 0 {
+            idle();
         }
     }
     let elapsed = start.elapsed();
@@ -178,6 +266,8 @@ fn throughput_rtrb<const N: usize>(per_producer: u64) -> f64 {
         if let Ok(x) = c.pop() {
             black_box(x[0]);
             got += 1;
+        } else {
+            idle();
         }
     }
     let e = start.elapsed();
@@ -207,6 +297,8 @@ fn throughput_crossbeam<const N: usize>(producers: u32, per_producer: u64) -> f6
         if let Some(x) = q.pop() {
             black_box(x[0]);
             got += 1;
+        } else {
+            idle();
         }
     }
     let e = start.elapsed();
@@ -242,24 +334,48 @@ fn main() {
 
 fn bench_push(text: &[u16]) {
     println!("\n# uncontended push (reserve + write + commit), ns/record, lower is better");
-    report("push 64 B", push_ns_ours(64, text), "rtrb push [u8;64]", push_ns_rtrb::<64>(), "ns", false);
-    report("push 64 B", push_ns_ours(64, text), "ArrayQueue push", push_ns_crossbeam::<64>(), "ns", false);
-    report("push 256 B", push_ns_ours(256, text), "rtrb push [u8;256]", push_ns_rtrb::<256>(), "ns", false);
+    let ex = Path::Exclusive;
+    report("push 64 B", push_ns_ours(64, text, ex), "rtrb push [u8;64]", push_ns_rtrb::<64>(), "ns", false);
+    report("push 64 B", push_ns_ours(64, text, ex), "ArrayQueue push", push_ns_crossbeam::<64>(), "ns", false);
+    report("push 256 B", push_ns_ours(256, text, ex), "rtrb push [u8;256]", push_ns_rtrb::<256>(), "ns", false);
+    let pe = Path::ExclusiveEncoded;
+    report(
+        "push 64 B, pre-encoded",
+        push_ns_ours(64, text, pe),
+        "rtrb push [u8;64]",
+        push_ns_rtrb::<64>(),
+        "ns",
+        false,
+    );
+    report(
+        "push 256 B, pre-encoded",
+        push_ns_ours(256, text, pe),
+        "rtrb push [u8;256]",
+        push_ns_rtrb::<256>(),
+        "ns",
+        false,
+    );
+    let lk = Path::Locked;
+    report("push 64 B, locked", push_ns_ours(64, text, lk), "rtrb push [u8;64]", push_ns_rtrb::<64>(), "ns", false);
+    report("push 256 B, locked", push_ns_ours(256, text, lk), "rtrb push [u8;256]", push_ns_rtrb::<256>(), "ns", false);
 }
 
 const N: u64 = 2_000_000;
 
 fn bench_spsc(text: &Arc<Vec<u16>>) {
     println!("\n# SPSC throughput, records/s, higher is better (1 producer, 1 consumer)");
-    for size in [64usize, 256] {
-        let mut retries = 0;
-        let ours = run(|| {
-            let (r, d) = throughput_ours(1, size, N, text);
-            retries += d;
-            r
-        });
-        let base = if size == 64 { run(|| throughput_rtrb::<64>(N)) } else { run(|| throughput_rtrb::<256>(N)) };
-        report(&format!("spsc {size} B (full-ring waits {retries})"), ours / 1e6, "rtrb", base / 1e6, "M rec/s", true);
+    for (input, label) in [(Input::Fields, ""), (Input::Encoded, ", pre-encoded")] {
+        for size in [64usize, 256] {
+            let mut retries = 0;
+            let ours = run(|| {
+                let (r, d) = throughput_ours(1, size, N, text, input);
+                retries += d;
+                r
+            });
+            let base = if size == 64 { run(|| throughput_rtrb::<64>(N)) } else { run(|| throughput_rtrb::<256>(N)) };
+            let what = format!("spsc {size} B{label} (full waits {retries})");
+            report(&what, ours / 1e6, "rtrb", base / 1e6, "M rec/s", true);
+        }
     }
 }
 
@@ -271,7 +387,7 @@ fn bench_mpsc(text: &Arc<Vec<u16>>) {
             let per = N / u64::from(producers.max(1)) * 2;
             let mut retries = 0;
             let ours = run(|| {
-                let (r, d) = throughput_ours(producers, size, per, text);
+                let (r, d) = throughput_ours(producers, size, per, text, Input::Fields);
                 retries += d;
                 r
             });
@@ -280,7 +396,7 @@ fn bench_mpsc(text: &Arc<Vec<u16>>) {
             } else {
                 run(|| throughput_crossbeam::<256>(producers, per))
             };
-            let what = format!("{producers}p1c {size} B (full-ring waits {retries})");
+            let what = format!("{producers}p1c {size} B (full waits {retries})");
             report(&what, ours / 1e6, "ArrayQueue (shared)", base / 1e6, "M rec/s", true);
         }
     }

@@ -158,6 +158,7 @@ impl<T: Body> Encode for Record<'_, T> {
         self.stamp
     }
 
+    #[inline]
     fn plan(&self, max_size: usize) -> Option<Plan> {
         let max_size = max_size & !7;
         if Self::fixed_size() > max_size {
@@ -180,6 +181,7 @@ impl<T: Body> Encode for Record<'_, T> {
         self.plan_truncated(max_size)
     }
 
+    #[inline]
     fn write<O: RecordOut + ?Sized>(&self, plan: &Plan, seq: u64, out: &mut O) {
         self.write_planned(plan, seq, out);
     }
@@ -289,6 +291,62 @@ impl<T: Body> Record<'_, T> {
             };
             out.put(HEADER_SIZE + field_off, bytes_of(&var));
         }
+    }
+}
+
+/// A record that is already encoded (read from a capture file or another
+/// ring), written again byte for byte except for its sequence number, which
+/// the ring assigns. Validated once, when it is made: the ring only ever
+/// carries records that decode.
+#[derive(Clone, Copy, Debug)]
+pub struct Encoded<'a> {
+    bytes: &'a [u8],
+    kind: Kind,
+    stamp: Stamp,
+}
+
+impl<'a> Encoded<'a> {
+    /// The record at the start of `bytes` (which may hold more after it),
+    /// if it decodes.
+    pub fn new(bytes: &'a [u8]) -> Result<Self, crate::decode::DecodeError> {
+        let event = crate::decode::decode(bytes)?;
+        let h = event.header();
+        let bytes = bytes.get(..h.size as usize).unwrap_or(bytes);
+        let stamp = Stamp { timestamp: h.timestamp, pid: h.pid, tid: h.tid, process_key: h.process_key };
+        Ok(Self { bytes, kind: event.kind(), stamp })
+    }
+
+    /// The record's bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+impl Encode for Encoded<'_> {
+    fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    fn stamp(&self) -> Stamp {
+        self.stamp
+    }
+
+    /// The record's own size; `None` if it is larger than `max_size` (an
+    /// encoded record is never cut).
+    #[inline]
+    fn plan(&self, max_size: usize) -> Option<Plan> {
+        (self.bytes.len() <= max_size & !7).then_some(Plan {
+            size: self.bytes.len() as u32,
+            lens: [0; MAX_VARS],
+            dropped: [false; MAX_VARS],
+            truncated: false,
+        })
+    }
+
+    #[inline]
+    fn write<O: RecordOut + ?Sized>(&self, _plan: &Plan, seq: u64, out: &mut O) {
+        out.put(0, self.bytes);
+        out.put(core::mem::offset_of!(RecordHeader, seq), &seq.to_le_bytes());
     }
 }
 

@@ -39,4 +39,8 @@ pub use pod::{Pod, bytes_of, read as read_pod, utf16_bytes};
 
 /// Version of the ring and control protocol: `major << 16 | minor`. A
 /// different major version is incompatible; minor versions only add.
-pub const PROTOCOL_VERSION: u32 = 1 << 16;
+///
+/// 2: the consumer's wait flag moved from bit 0 of each shard's `published`
+/// to its own header line (the header grew from 128 to 256 bytes), and
+/// `published` is written with a plain store.
+pub const PROTOCOL_VERSION: u32 = 2 << 16;

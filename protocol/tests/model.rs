@@ -9,6 +9,13 @@
 //!   sequence numbers are dense (records + lost ranges, no gaps, no overlap);
 //! - a record is only dropped when the unread bytes leave no room for it;
 //! - no resync or decode error ever happens with an honest consumer.
+//!
+//! Each property runs twice: through the locked `Producer::push` and through
+//! the driver's lock-free `Producer::push_exclusive` (this single thread is
+//! every shard's only writer). Drops counted while "detached"
+//! (`ShardSlot::drop_detached`, no sequence number taken) are interleaved:
+//! the next push on the shard must report them in its `Lost` record and
+//! give them the next sequence numbers.
 
 use proptest::prelude::*;
 use std::collections::VecDeque;
@@ -21,13 +28,22 @@ use vigil_protocol::schema::FileWrite;
 enum Op {
     Push { cpu: u32, chars: usize },
     Poll { max: usize },
+    DropDetached { cpu: u32 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0u32..8, prop_oneof![0usize..40, 0usize..600]).prop_map(|(cpu, chars)| Op::Push { cpu, chars }),
-        1 => (1usize..50).prop_map(|max| Op::Poll { max }),
+        8 => (0u32..8, prop_oneof![0usize..40, 0usize..600]).prop_map(|(cpu, chars)| Op::Push { cpu, chars }),
+        2 => (1usize..50).prop_map(|max| Op::Poll { max }),
+        1 => (0u32..8).prop_map(|cpu| Op::DropDetached { cpu }),
     ]
+}
+
+/// Which producer path the pushes take.
+#[derive(Clone, Copy, Debug)]
+enum Path {
+    Locked,
+    Exclusive,
 }
 
 /// Path text derived from the sequence number, so content is checkable.
@@ -45,7 +61,16 @@ struct ShardModel {
     lost_reported: u64,
 }
 
-fn run(shards: u32, shard_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> {
+fn push(producer: &Producer<&[ShardSlot], NoNotify>, path: Path, cpu: u32, rec: &Record<'_, FileWrite>) -> Push {
+    match path {
+        Path::Locked => producer.push(cpu, rec),
+        // SAFETY: this thread is the only one that touches the producer and
+        // its slots.
+        Path::Exclusive => unsafe { producer.push_exclusive(cpu, rec) },
+    }
+}
+
+fn run(path: Path, shards: u32, shard_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let layout = RingLayout::new(shards, shard_size).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots: Vec<ShardSlot> = (0..shards).map(|_| ShardSlot::new()).collect();
@@ -53,6 +78,8 @@ fn run(shards: u32, shard_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> 
     let mut consumer = Consumer::attach(mem).unwrap();
     let mut model: Vec<ShardModel> = (0..shards).map(|_| ShardModel::default()).collect();
     let mut seqs = vec![0u64; shards as usize];
+    // Detached drops not yet folded into a shard's losses.
+    let mut detached = vec![0u64; shards as usize];
 
     let check_poll = |consumer: &mut Consumer, model: &mut Vec<ShardModel>, max: usize| -> Result<(), TestCaseError> {
         let mut failure = None;
@@ -111,11 +138,15 @@ fn run(shards: u32, shard_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> 
         match op {
             Op::Push { cpu, chars } => {
                 let shard = (cpu % shards) as usize;
-                let path = text(seqs[shard], chars);
-                let rec = Record::with_vars(Stamp::default(), FileWrite::ZERO, &[Var::Utf16(&path)]);
+                // The push first gives pending detached drops their seqs.
+                seqs[shard] += detached[shard];
+                model[shard].dropped += detached[shard];
+                detached[shard] = 0;
+                let text = text(seqs[shard], chars);
+                let rec = Record::with_vars(Stamp::default(), FileWrite::ZERO, &[Var::Utf16(&text)]);
                 let size = u64::from(rec.plan(producer.max_record()).unwrap().size);
                 let m = &mut model[shard];
-                match producer.push(cpu, &rec) {
+                match push(&producer, path, cpu, &rec) {
                     Push::Written { seq } => {
                         prop_assert_eq!(seq, seqs[shard]);
                         m.queue.push_back((seq, chars, size));
@@ -144,15 +175,27 @@ fn run(shards: u32, shard_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> 
                 seqs[shard] += 1;
             }
             Op::Poll { max } => check_poll(&mut consumer, &mut model, max)?,
+            Op::DropDetached { cpu } => {
+                let shard = cpu % shards;
+                let t = text(0, 3);
+                slots[shard as usize].drop_detached(&Record::with_vars(
+                    Stamp::default(),
+                    FileWrite::ZERO,
+                    &[Var::Utf16(&t)],
+                ));
+                detached[shard as usize] += 1;
+            }
         }
     }
     // Drain everything, then push one record per shard so pending losses
     // get reported, and drain again.
     check_poll(&mut consumer, &mut model, usize::MAX)?;
     for shard in 0..shards {
-        let path = text(seqs[shard as usize], 1);
-        let rec = Record::with_vars(Stamp::default(), FileWrite::ZERO, &[Var::Utf16(&path)]);
-        let Push::Written { seq } = producer.push(shard, &rec) else {
+        seqs[shard as usize] += detached[shard as usize];
+        model[shard as usize].dropped += detached[shard as usize];
+        let t = text(seqs[shard as usize], 1);
+        let rec = Record::with_vars(Stamp::default(), FileWrite::ZERO, &[Var::Utf16(&t)]);
+        let Push::Written { seq } = push(&producer, path, shard, &rec) else {
             return Err(TestCaseError::fail("final push dropped"));
         };
         model[shard as usize].queue.push_back((seq, 1, 0));
@@ -166,6 +209,9 @@ fn run(shards: u32, shard_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> 
     }
     prop_assert_eq!(consumer.stats().resyncs, 0);
     prop_assert_eq!(consumer.stats().decode_errors, 0);
+    let dropped: u64 = model.iter().map(|m| m.dropped).sum();
+    let counted: u64 = (0..shards).map(|s| producer.counters(s).unwrap().dropped()).sum();
+    prop_assert_eq!(counted, dropped, "the producer's counters agree with the model");
     Ok(())
 }
 
@@ -180,11 +226,21 @@ proptest! {
 
     #[test]
     fn one_shard_matches_model(ops in prop::collection::vec(op(), 1..MAX_OPS)) {
-        run(1, 4096, ops)?;
+        run(Path::Locked, 1, 4096, ops)?;
     }
 
     #[test]
     fn many_shards_match_model(ops in prop::collection::vec(op(), 1..MAX_OPS), shards in 1u32..5) {
-        run(shards, 8192, ops)?;
+        run(Path::Locked, shards, 8192, ops)?;
+    }
+
+    #[test]
+    fn one_shard_exclusive_matches_model(ops in prop::collection::vec(op(), 1..MAX_OPS)) {
+        run(Path::Exclusive, 1, 4096, ops)?;
+    }
+
+    #[test]
+    fn many_shards_exclusive_match_model(ops in prop::collection::vec(op(), 1..MAX_OPS), shards in 1u32..5) {
+        run(Path::Exclusive, shards, 8192, ops)?;
     }
 }

@@ -228,3 +228,145 @@ fn has_room_tracks_space_without_side_effects() {
     assert!(p.has_room(0, 856), "room again once the consumer released");
     assert!(matches!(p.push(0, &write_rec(&path, 0)), Push::Written { seq: 4 }), "no sequence number was used up");
 }
+
+/// A writer owns its shard: a second writer or a locked push cannot get in
+/// while it lives, its counters are readable without the lock, and the
+/// shard is free again once it is dropped.
+#[test]
+fn writer_owns_its_shard_until_dropped() {
+    let layout = RingLayout::new(2, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new(), ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 1024).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let path = utf16("owned");
+    let mut w = p.writer(1).expect("free shard");
+    assert!(p.writer(1).is_none(), "one writer per shard");
+    assert!(p.writer(2).is_none(), "no such shard");
+    assert_eq!(w.shard(), 1);
+    for i in 0..3 {
+        assert_eq!(w.push(&write_rec(&path, i)), Push::Written { seq: i });
+    }
+    assert_eq!(p.counters(1).unwrap().produced, 3, "counters read while the writer holds the shard");
+    assert!(matches!(p.push(0, &write_rec(&path, 9)), Push::Written { seq: 0 }), "other shards unaffected");
+    drop(w);
+    assert_eq!(p.push(1, &write_rec(&path, 3)), Push::Written { seq: 3 });
+    let seqs: Vec<u64> = drain(&mut c).iter().map(|r| r.0).collect();
+    assert_eq!(seqs, vec![0, 0, 1, 2, 3], "shard 0, then shard 1");
+}
+
+/// Records dropped while no ring could take them take no sequence number
+/// when dropped; the next push gives them the next ones and reports them in
+/// a Lost record ahead of its own record, so the stream stays dense.
+#[test]
+fn detached_drops_are_reported_by_the_next_push() {
+    let layout = RingLayout::new(1, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 1024).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let path = utf16("d");
+    assert_eq!(p.push(0, &write_rec(&path, 0)), Push::Written { seq: 0 });
+    for _ in 0..3 {
+        slots[0].drop_detached(&write_rec(&path, 1));
+    }
+    p.drop_unowned(7, &write_rec(&path, 1));
+    assert_eq!(p.counters(0).unwrap().dropped_detached, 4);
+    // SAFETY: this thread is the shard's only writer.
+    let pushed = unsafe { p.push_exclusive(0, &write_rec(&path, 2)) };
+    assert_eq!(pushed, Push::Written { seq: 5 });
+    assert_eq!(drain(&mut c), vec![(0, "file_write", 0), (1, "lost", 4), (5, "file_write", 0)]);
+}
+
+/// One wait flag for the whole ring: however many shards publish while the
+/// consumer sleeps, it is signalled once.
+#[test]
+fn one_signal_per_sleep_across_shards() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    struct Count(AtomicU32);
+    impl vigil_protocol::ring::Notify for Count {
+        fn notify(&self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let layout = RingLayout::new(4, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new(), ShardSlot::new(), ShardSlot::new(), ShardSlot::new()];
+    let n = Count(AtomicU32::new(0));
+    let p = Producer::attach(mem.clone(), layout, &slots[..], &n, 1024).unwrap();
+    let c = Consumer::attach(mem).unwrap();
+    let path = utf16("w");
+    assert!(c.prepare_wait());
+    for cpu in 0..4 {
+        p.push(cpu, &write_rec(&path, 0));
+    }
+    assert_eq!(n.0.load(Ordering::Relaxed), 1);
+    assert_eq!(p.counters(0).unwrap().wakeups, 1, "the first publisher took the request");
+    c.cancel_wait();
+    p.push(0, &write_rec(&path, 1));
+    assert_eq!(n.0.load(Ordering::Relaxed), 1, "no signal without an announced wait");
+}
+
+/// `Consumer::sleep`: no sleep with records pending; otherwise a first
+/// sleep of at most FIRST_SLEEP_MS, a re-check, and the rest only if still
+/// nothing is pending.
+#[test]
+fn sleep_bounds_the_first_wait() {
+    use vigil_protocol::ring::FIRST_SLEEP_MS;
+    let layout = RingLayout::new(1, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 1024).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    let path = utf16("s");
+    let mut waits = Vec::new();
+    assert!(c.sleep(100, &mut |ms| waits.push(ms)));
+    assert_eq!(waits, vec![FIRST_SLEEP_MS, 100 - FIRST_SLEEP_MS], "nothing arrived: first sleep, then the rest");
+
+    waits.clear();
+    // A record that the first sleep's re-check finds (the racing push the
+    // bound exists for): no second sleep.
+    assert!(c.sleep(100, &mut |ms| {
+        if waits.is_empty() {
+            p.push(0, &write_rec(&path, 0));
+        }
+        waits.push(ms);
+    }));
+    assert_eq!(waits, vec![FIRST_SLEEP_MS]);
+
+    waits.clear();
+    assert!(!c.sleep(100, &mut |ms| waits.push(ms)), "pending: no sleep at all");
+    assert!(waits.is_empty());
+    drain(&mut c);
+}
+
+/// A pre-encoded record goes through the ring byte for byte, with the
+/// ring's sequence number; bytes that do not decode are refused up front.
+#[test]
+fn encoded_records_are_copied_with_a_new_seq() {
+    use vigil_protocol::encode::{Encoded, encode_to_vec};
+    let path = utf16("C:\\copy\\me.txt");
+    let mut bytes = Vec::new();
+    encode_to_vec(&write_rec(&path, 77), 12345, 1024, &mut bytes).unwrap();
+    bytes.extend_from_slice(&[0xAB; 16]); // trailing bytes are not part of it
+    let enc = Encoded::new(&bytes).unwrap();
+    assert_eq!(enc.bytes().len() + 16, bytes.len());
+    let layout = RingLayout::new(1, 4096).unwrap();
+    let mem = SharedMemory::alloc_for(layout);
+    let slots = [ShardSlot::new()];
+    let p = Producer::attach(mem.clone(), layout, &slots[..], NoNotify, 1024).unwrap();
+    let mut c = Consumer::attach(mem).unwrap();
+    assert_eq!(p.push(0, &enc), Push::Written { seq: 0 });
+    let mut seen = 0;
+    c.poll_raw(0, usize::MAX, &mut |item| {
+        assert_eq!(&item.bytes[..16], &enc.bytes()[..16]);
+        assert_eq!(&item.bytes[16..24], &0u64.to_le_bytes(), "seq replaced");
+        assert_eq!(&item.bytes[24..], &enc.bytes()[24..]);
+        seen += 1;
+    });
+    assert_eq!(seen, 1);
+    assert!(Encoded::new(&bytes[..20]).is_err(), "a cut record is refused");
+    assert!(p.push(0, &Encoded::new(&bytes).unwrap()) == Push::Written { seq: 1 });
+    let small = Producer::attach(SharedMemory::alloc_for(layout), layout, &slots[..], NoNotify, 48);
+    assert!(matches!(small.unwrap().push(0, &enc), Push::Dropped { reason: DropReason::Oversize, .. }));
+}

@@ -21,6 +21,7 @@ use super::rundown::RundownCell;
 use crate::ffi::cell::KernelCell;
 use crate::logic::status;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use vigil_protocol::encode::Encode;
 use vigil_protocol::ring::{Producer, RingLayout, ShardSlot, SharedMemory};
 use wdk_sys::{IO_CSQ, IRP, KIRQL, KSPIN_LOCK, MDL, NTSTATUS, PIO_CSQ, PIRP, PKIRQL};
 
@@ -32,10 +33,45 @@ const DEVICE_BUSY: NTSTATUS = 0x8000_0011u32 as i32;
 /// What is attached: the producer over the mapping, and the handle it came through.
 pub(crate) struct Attached {
     /// The ring's producer; signals the client's event.
-    pub(crate) producer: Producer<&'static [ShardSlot], UserEvent>,
+    producer: Producer<&'static [ShardSlot], UserEvent>,
+    /// Every CPU active at attach has a shard of its own (CPU `i` writes shard `i`), so
+    /// pushes take no lock. Fixed for the life of the attachment.
+    exclusive: bool,
     /// The file object of the attaching handle (identity only), so closing another
     /// handle does not detach.
     pub(crate) file_object: usize,
+}
+
+impl Attached {
+    /// Writes `record` from CPU `cpu` (the caller's own, read at DISPATCH_LEVEL), or
+    /// counts it as dropped. Never waits.
+    ///
+    /// With a shard per CPU the push is the lock-free [`Producer::push_exclusive`]; a CPU
+    /// that came online after the attach (index >= shard count) owns no shard, and its
+    /// records are counted as dropped in the shard it would share (reported in that
+    /// shard's next Lost record) until the client attaches again. With fewer shards than
+    /// CPUs the locked [`Producer::push`] lets CPUs share shards.
+    pub(crate) fn push<R: Encode + ?Sized>(&self, _: &AtDispatch, cpu: u32, record: &R) {
+        if !self.exclusive {
+            self.producer.push(cpu, record);
+        } else if cpu >= self.producer.layout().shard_count() {
+            self.producer.drop_unowned(cpu, record);
+        } else {
+            // SAFETY: `push_exclusive`'s contract, no other access to shard `cpu`'s state
+            // overlaps this one: 1. `cpu < shard_count`, so the shard is `cpu`, and only
+            // CPU `cpu` maps to it (every other CPU has another index: below the shard
+            // count it writes its own shard, at or above it takes the branch above);
+            // 2. `exclusive` is fixed at attach, so the locked `push` (and `has_room`)
+            // never run on this ring; 3. the `AtDispatch` token: IRQL >= DISPATCH_LEVEL
+            // on this CPU, so no other thread runs here until we return, and nothing that
+            // pushes runs above DISPATCH_LEVEL (callbacks, DPCs and work items; no ISR),
+            // so no push nests inside this one; 4. pushes run inside `RingLease::with`,
+            // after `Producer::attach` and before the retraction that waits for them, and
+            // the rundown's acquire/release orders earlier pushes of this CPU's previous
+            // attachments before this one.
+            unsafe { self.producer.push_exclusive(cpu, record) };
+        }
+    }
 }
 
 /// What the driver asks of a ring it is lent.
@@ -201,7 +237,9 @@ impl RingLease {
                 return status::INVALID_PARAMETER;
             }
         };
-        let attached = Attached { producer, file_object: irp.file_object_id() };
+        // A shard per active CPU: pushes take no lock (see `Attached::push`).
+        let exclusive = irql::active_processors() <= producer.layout().shard_count();
+        let attached = Attached { producer, exclusive, file_object: irp.file_object_id() };
         if let Err(refused) = irql::at_dispatch(|_| self.attached.publish(attached)) {
             drop(refused);
             irp.complete(status::DEVICE_ALREADY_ATTACHED, 0);

@@ -1,8 +1,10 @@
 //! Writing records into the ring, and the attach/detach glue around `ffi::lend`.
 //!
-//! Never blocks: a record goes to the shard of the CPU it is produced on, under that
-//! shard's spin lock at DISPATCH_LEVEL; with no ring attached or a full shard it is
-//! dropped and counted, and the next record that fits is preceded by a Lost record.
+//! Never blocks: a record goes to the shard of the CPU it is produced on, at
+//! DISPATCH_LEVEL, lock-free when every CPU has its own shard (the default: the client
+//! asks for one shard per CPU) and under the shard's spin lock otherwise; with no ring
+//! attached or a full shard it is dropped and counted, and the next record that fits is
+//! preceded by a Lost record.
 
 use super::state::DRIVER;
 use crate::ffi::irql;
@@ -26,9 +28,7 @@ pub(crate) fn is_attached() -> bool {
 pub(crate) fn emit<R: Encode + ?Sized>(record: &R) {
     irql::at_dispatch(|t| {
         let cpu = irql::processor_index(t);
-        let pushed = DRIVER.ring.with(t, |a| {
-            a.producer.push(cpu, record);
-        });
+        let pushed = DRIVER.ring.with(t, |a| a.push(t, cpu, record));
         if pushed.is_none() {
             let shards = DRIVER.detached_shards.load(Ordering::Relaxed).max(1);
             if let Some(slot) = DRIVER.slots.get((cpu % shards) as usize) {

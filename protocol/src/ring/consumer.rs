@@ -10,12 +10,24 @@
 //! or a record whose size does not fit, makes it skip to the published
 //! position and count a resync, never read out of bounds.
 
-use super::layout::{MAX_SHARDS, RING_MAGIC, RingError, RingLayout, WAIT_BIT};
+use super::layout::{MAX_SHARDS, RING_MAGIC, RingError, RingLayout};
 use super::region::{Region, SharedMemory};
 use crate::decode::{DecodeError, Event, decode};
 use crate::pod::read;
 use crate::schema::{HEADER_SIZE, Kind, RECORD_ALIGN, RecordPrefix, SCHEMA_VERSION};
-use crate::sync::Ordering;
+use crate::sync::{Ordering, fence};
+
+/// Longest first sleep after [`Consumer::prepare_wait`], in milliseconds.
+///
+/// A producer publishes with a plain store and then reads the wait flag with
+/// no fence between them, so a push that races with `prepare_wait` can be
+/// missed by both sides: the consumer does not see the record yet, and the
+/// producer read the flag before the consumer's store reached it. Such a
+/// push's store becomes visible within the store buffer's drain time
+/// (nanoseconds), so after a first sleep of this length a re-check finds it;
+/// from then on the flag has been visible to every CPU for that long, so any
+/// later push sees it and signals. [`Consumer::sleep`] follows this rule.
+pub const FIRST_SLEEP_MS: u32 = 1;
 
 /// One record handed to the consumer callback.
 #[derive(Debug)]
@@ -52,13 +64,14 @@ struct Walked {
 /// padding marker must end. `hard`: the segment ends at the published
 /// position or at the end of the lap, so a record crossing its end is
 /// corruption; otherwise (a quarter-shard cap) the walk stops before it.
-fn walk_segment(
+#[inline]
+fn walk_segment<F: FnMut(u64, &[u8]) + ?Sized>(
     seg: &[u8],
     base: u64,
     lap_rest: usize,
     hard: bool,
     budget: usize,
-    f: &mut dyn FnMut(u64, &[u8]),
+    f: &mut F,
 ) -> Walked {
     let mut at = 0usize;
     let mut records = 0;
@@ -152,7 +165,7 @@ impl Consumer {
                 continue;
             };
             let stored = ctl.consumer.0.consumer.load(Ordering::Relaxed);
-            let published = ctl.producer.0.published.load(Ordering::Acquire) & !WAIT_BIT;
+            let published = ctl.producer.0.published.load(Ordering::Acquire);
             let size = u64::from(layout.shard_size());
             let valid = stored % RECORD_ALIGN as u64 == 0 && stored <= published && published - stored <= size;
             let start = if valid { stored } else { published };
@@ -194,7 +207,12 @@ impl Consumer {
     /// Reads up to `max_records` records from `shard`, calling `f` for each
     /// decoded record (or its decode error), then releases the space they
     /// used. Returns the number read.
-    pub fn poll_shard(&mut self, shard: u32, max_records: usize, f: &mut dyn FnMut(ShardItem<'_>)) -> usize {
+    pub fn poll_shard(
+        &mut self,
+        shard: u32,
+        max_records: usize,
+        f: &mut (impl FnMut(ShardItem<'_>) + ?Sized),
+    ) -> usize {
         let mut decode_errors = 0;
         let n = self.walk_shard(shard, max_records, &mut |pos, bytes| {
             let record = decode(bytes);
@@ -210,24 +228,24 @@ impl Consumer {
     /// Like [`Consumer::poll_shard`], but hands out each record's raw bytes
     /// (ring structure checked: size, alignment, bounds; the record itself not
     /// decoded), e.g. to write a capture file.
-    pub fn poll_raw(&mut self, shard: u32, max_records: usize, f: &mut dyn FnMut(RawItem<'_>)) -> usize {
+    pub fn poll_raw(&mut self, shard: u32, max_records: usize, f: &mut (impl FnMut(RawItem<'_>) + ?Sized)) -> usize {
         self.walk_shard(shard, max_records, &mut |pos, bytes| f(RawItem { shard, pos, bytes }))
     }
 
     /// Reads up to `max_per_shard` records from every shard in turn.
-    pub fn poll(&mut self, max_per_shard: usize, f: &mut dyn FnMut(ShardItem<'_>)) -> usize {
+    pub fn poll(&mut self, max_per_shard: usize, f: &mut (impl FnMut(ShardItem<'_>) + ?Sized)) -> usize {
         (0..self.region.layout().shard_count()).map(|s| self.poll_shard(s, max_per_shard, f)).sum()
     }
 
     /// Walks the published records of `shard` one contiguous segment at a
     /// time (at most a quarter shard, so space is given back early during
     /// long batches), releasing each segment after its records were handled.
-    fn walk_shard(&mut self, shard: u32, max_records: usize, f: &mut dyn FnMut(u64, &[u8])) -> usize {
+    fn walk_shard<F: FnMut(u64, &[u8])>(&mut self, shard: u32, max_records: usize, f: &mut F) -> usize {
         let Some(ctl) = self.region.control(shard) else { return 0 };
         let Some(&start) = self.pos.get(shard as usize) else { return 0 };
-        // Acquire pairs with the producer's Release swap of `published` in
-        // `Producer::push`: every record below it is fully written.
-        let published = ctl.producer.0.published.load(Ordering::Acquire) & !WAIT_BIT;
+        // Acquire pairs with the producer's Release store of `published` in
+        // `Producer::push_in`: every record below it is fully written.
+        let published = ctl.producer.0.published.load(Ordering::Acquire);
         let size = u64::from(self.region.layout().shard_size());
         let mask = size - 1;
         if !published.is_multiple_of(RECORD_ALIGN as u64) || published < start || published - start > size {
@@ -281,39 +299,56 @@ impl Consumer {
         (0..self.region.layout().shard_count()).any(|shard| {
             let Some(ctl) = self.region.control(shard) else { return false };
             // Acquire: as in `walk_shard`.
-            let published = ctl.producer.0.published.load(Ordering::Acquire) & !WAIT_BIT;
+            let published = ctl.producer.0.published.load(Ordering::Acquire);
             published != self.pos.get(shard as usize).copied().unwrap_or(0)
         })
     }
 
     /// Announces that the consumer is about to sleep. Returns `true` if it
-    /// may: nothing is pending and a producer that publishes from now on
-    /// will call [`super::Notify::notify`]. Returns `false` (and withdraws
-    /// the announcement) if records arrived meanwhile.
+    /// may: nothing is pending, and a producer that publishes from now on
+    /// will call [`super::Notify::notify`] (one that publishes at this very
+    /// moment may not: see [`FIRST_SLEEP_MS`]). Returns `false` (and
+    /// withdraws the announcement) if records arrived meanwhile. Prefer
+    /// [`Consumer::sleep`], which also follows the first-sleep rule.
     pub fn prepare_wait(&self) -> bool {
-        for shard in 0..self.region.layout().shard_count() {
-            let Some(ctl) = self.region.control(shard) else { continue };
-            // The handshake with `Producer::push` is two RMWs on this one
-            // word: our `fetch_or` either comes after the producer's publishing
-            // swap, and then returns its new position (Acquire pairs with its
-            // Release: the records are visible), or before it, and then the
-            // producer's swap returns our flag and it signals.
-            let published = ctl.producer.0.published.fetch_or(WAIT_BIT, Ordering::Acquire) & !WAIT_BIT;
-            if published != self.pos.get(shard as usize).copied().unwrap_or(0) {
-                self.cancel_wait();
-                return false;
-            }
+        let waiting = &self.region.header().wait.0.waiting;
+        waiting.store(1, Ordering::Relaxed);
+        // SeqCst fence: our flag store is ordered before the loads of
+        // `published` below (a store followed by a load to another location
+        // is the one reordering x86 does). So for any push, either we see
+        // its record here, or its later load of the flag reads 1 — unless
+        // its own load overtook its publishing store (no fence on the
+        // producer side by design): that case is what `FIRST_SLEEP_MS` covers.
+        fence(Ordering::SeqCst);
+        if self.has_pending() {
+            self.cancel_wait();
+            return false;
         }
         true
     }
 
     /// Withdraws a wait announcement (after waking up, or by timeout).
     pub fn cancel_wait(&self) {
-        for shard in 0..self.region.layout().shard_count() {
-            if let Some(ctl) = self.region.control(shard) {
-                ctl.producer.0.published.fetch_and(!WAIT_BIT, Ordering::Relaxed);
-            }
+        self.region.header().wait.0.waiting.store(0, Ordering::Relaxed);
+    }
+
+    /// Sleeps until records may be pending or `timeout_ms` passed, through
+    /// `wait(ms)`: the platform's wait for the producer's signal (returns
+    /// when signalled or after `ms`). Announces the wait, sleeps at most
+    /// [`FIRST_SLEEP_MS`], re-checks, then sleeps the rest with the
+    /// announcement still up, and withdraws it. Returns without sleeping
+    /// (`false`) if records are pending.
+    pub fn sleep(&self, timeout_ms: u32, wait: &mut dyn FnMut(u32)) -> bool {
+        if !self.prepare_wait() {
+            return false;
         }
+        let first = timeout_ms.min(FIRST_SLEEP_MS);
+        wait(first);
+        if timeout_ms > first && !self.has_pending() {
+            wait(timeout_ms - first);
+        }
+        self.cancel_wait();
+        true
     }
 
     fn release(&mut self, shard: u32, pos: u64) {

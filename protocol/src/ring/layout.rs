@@ -1,29 +1,25 @@
 //! Geometry of the shared region and the control structures in its header.
 //!
 //! ```text
-//! offset 0     128                 128 + 256*N      header_size (page multiple)
-//! +-------------+-------------------+-- ... --------+-------------------+-- ... --+
-//! | RingHeader  | ShardControl[0]   |  [N-1]        | shard 0 data      | shard N-1|
-//! | ident       | producer | consumer|               | shard_size bytes  |          |
-//! +-------------+-------------------+-- ... --------+-------------------+-- ... --+
+//! offset 0     128      256                 256 + 256*N      header_size (page multiple)
+//! +--------+--------+-------------------+-- ... --------+-------------------+-- ... --+
+//! | RingHeader      | ShardControl[0]   |  [N-1]        | shard 0 data      | shard N-1|
+//! | ident  | wait   | producer | consumer|               | shard_size bytes  |          |
+//! +--------+--------+-------------------+-- ... --------+-------------------+-- ... --+
 //! ```
 //! Each 128-byte line has one writer: `ident` and the producer half of each
-//! control block are written by the producer (kernel), the consumer half by
-//! the consumer. The one exception is the consumer's wait flag, bit 0 of
-//! `published`, which it sets with an RMW only when it is about to sleep.
-//! Separate lines keep the two sides from false sharing. Reserved bytes are
-//! zeroed by the producer at attach and are not read by either side.
+//! control block are written by the producer (kernel), `wait` and the
+//! consumer half by the consumer. The one exception is the wait flag, which a
+//! producer that finds it set takes (swaps to 0) before it signals: a write
+//! only while the consumer is going to sleep. Separate lines keep the two
+//! sides from false sharing. Reserved bytes are zeroed by the producer at
+//! attach and are not read by either side.
 
 use crate::schema::MAX_RECORD_SIZE;
 use crate::sync::{AtomicU32, AtomicU64};
 
 /// `RingHeader::magic`: "VIGILRNG" little-endian.
 pub const RING_MAGIC: u64 = u64::from_le_bytes(*b"VIGILRNG");
-
-/// Bit 0 of a shard's `published` word: set by the consumer (`fetch_or`)
-/// when it is about to sleep, cleared by the producer's publishing `swap`,
-/// which then signals. Positions are multiples of 8, so the bit is free.
-pub const WAIT_BIT: u64 = 1;
 
 /// Most shards a ring can have.
 pub const MAX_SHARDS: usize = 64;
@@ -60,12 +56,25 @@ pub struct RingIdent {
     pub max_record: AtomicU32,
 }
 
-/// The first 128 bytes of the region.
+/// The consumer's wait announcement, on a line of its own.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct ConsumerWait {
+    /// Non-zero while the consumer is asleep or about to sleep and wants a
+    /// signal. Set and cleared by the consumer; a producer that reads it
+    /// non-zero swaps it to 0 and signals (so one burst signals once, whatever
+    /// the number of shards). Untrusted: any non-zero value means "wake".
+    pub waiting: AtomicU32,
+}
+
+/// The first 256 bytes of the region.
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct RingHeader {
     /// Producer-written identification.
     pub ident: Line<RingIdent>,
+    /// Consumer-written wait flag.
+    pub wait: Line<ConsumerWait>,
 }
 
 /// The producer's side of a shard's control block. Only `published` is part
@@ -75,7 +84,7 @@ pub struct RingHeader {
 #[derive(Debug, Default)]
 pub struct ShardProducerSide {
     /// Byte position up to which records are complete (published with a
-    /// Release swap), plus the consumer's [`WAIT_BIT`] in bit 0.
+    /// Release store). A multiple of 8; anything else is corruption.
     pub published: AtomicU64,
     /// Records written.
     pub produced: AtomicU64,
@@ -108,7 +117,9 @@ pub struct ShardControl {
 #[cfg(not(loom))]
 const _: () = {
     use core::mem::{align_of, offset_of, size_of};
-    assert!(size_of::<RingHeader>() == LINE && align_of::<RingHeader>() == LINE);
+    assert!(size_of::<RingHeader>() == 2 * LINE && align_of::<RingHeader>() == LINE);
+    assert!(offset_of!(RingHeader, ident) == 0 && offset_of!(RingHeader, wait) == LINE);
+    assert!(offset_of!(ConsumerWait, waiting) == 0);
     assert!(size_of::<ShardControl>() == 2 * LINE && align_of::<ShardControl>() == LINE);
     assert!(offset_of!(RingIdent, magic) == 0);
     assert!(offset_of!(RingIdent, protocol_version) == 8);

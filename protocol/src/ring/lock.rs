@@ -6,6 +6,12 @@
 //! they hold it** (the driver raises IRQL before calling
 //! [`super::Producer::push`]), so a holder can never be preempted by a thread
 //! that then spins on the same CPU.
+//!
+//! Two ways around the per-push lock, both for a shard that one writer owns:
+//! [`SpinLock::hold`] takes it once for as long as a guard lives (user-mode
+//! [`super::ShardWriter`]s), and [`SpinLock::with_unlocked`] skips it where
+//! the platform guarantees exclusion (the driver: one CPU per shard at
+//! DISPATCH_LEVEL).
 
 use crate::sync::{AtomicBool, Ordering, UnsafeCell, spin_hint};
 
@@ -18,9 +24,10 @@ pub struct SpinLock<T> {
 }
 
 // SAFETY: the lock hands out `&mut T` to one thread at a time (the
-// `compare_exchange` in `with` succeeds for one caller until the Release store
-// that ends the critical section), so sharing the lock only moves `T` between
-// threads, which `T: Send` allows.
+// `compare_exchange` in `with` and `hold` succeeds for one caller until the
+// Release store that ends the critical section or drops the guard, and
+// `with_unlocked`'s callers promise exclusion), so sharing the lock only
+// moves `T` between threads, which `T: Send` allows.
 unsafe impl<T: Send> Sync for SpinLock<T> {}
 
 impl<T> SpinLock<T> {
@@ -39,8 +46,8 @@ impl<T> SpinLock<T> {
     /// Runs `f` with exclusive access to the value.
     #[inline]
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        // Acquire pairs with the Release store below in the previous holder:
-        // everything it wrote to the value is visible to us.
+        // Acquire pairs with the Release store below (or in `Held::drop`) in
+        // the previous holder: everything it wrote to the value is visible.
         while self.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
             while self.locked.load(Ordering::Relaxed) {
                 spin_hint();
@@ -56,5 +63,59 @@ impl<T> SpinLock<T> {
         // Release pairs with the Acquire above in the next holder.
         self.locked.store(false, Ordering::Release);
         result
+    }
+
+    /// Takes the lock if it is free and keeps it until the guard is dropped.
+    /// `None` if someone holds it now. While the guard lives, [`Self::with`]
+    /// on another thread spins.
+    pub fn hold(&self) -> Option<Held<'_, T>> {
+        // Acquire: as in `with`.
+        self.locked
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+            .then_some(Held { lock: self })
+    }
+
+    /// Runs `f` with the value without touching the lock: no locked
+    /// instruction, no wait.
+    ///
+    /// # Safety
+    /// Until `f` returns, no other thread accesses the value (through
+    /// [`Self::with`], [`Self::hold`] or this function), and every earlier
+    /// access from another thread happens-before this call.
+    #[inline]
+    pub unsafe fn with_unlocked<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        self.value.with_mut(|ptr| {
+            // SAFETY: 1. `ptr` comes from the lock's own cell: non-null,
+            // aligned, initialized; 2. the caller guarantees that no other
+            // reference to the value exists while `f` runs.
+            f(unsafe { &mut *ptr })
+        })
+    }
+}
+
+/// The lock of a [`SpinLock`], held until dropped.
+#[derive(Debug)]
+pub struct Held<'a, T> {
+    lock: &'a SpinLock<T>,
+}
+
+impl<T> Held<'_, T> {
+    /// Runs `f` with the value.
+    #[inline]
+    pub fn with<R>(&mut self, f: impl FnOnce(&mut T) -> R) -> R {
+        self.lock.value.with_mut(|ptr| {
+            // SAFETY: 1. `ptr` comes from the lock's own cell: non-null,
+            // aligned, initialized; 2. this guard holds the lock (`hold`), and
+            // `&mut self` makes this the only access through the guard.
+            f(unsafe { &mut *ptr })
+        })
+    }
+}
+
+impl<T> Drop for Held<'_, T> {
+    fn drop(&mut self) {
+        // Release pairs with the Acquire of the next `with` or `hold`.
+        self.lock.locked.store(false, Ordering::Release);
     }
 }

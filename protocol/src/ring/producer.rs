@@ -1,18 +1,27 @@
 //! The producer side: many writers (one per CPU), one shard each.
 //!
-//! A writer picks the shard of its CPU, takes that shard's lock, and under it
-//! reserves space, writes the record in place and publishes it. Everything
-//! the producer needs to stay correct lives in [`ShardState`], in the
-//! producer's own memory; from the shared region it reads exactly two
+//! One engine (`push_in`) reserves space, writes the record in place and
+//! publishes it; three ways to get exclusive use of a shard's state call it:
+//! - [`Producer::push`]: any thread, any shard. Takes the shard's lock for
+//!   each record, so CPUs that share a shard (more CPUs than shards) are safe.
+//! - [`ShardWriter`] ([`Producer::writer`]): holds its shard's lock for its
+//!   whole life, so its pushes execute no locked instruction (user-mode
+//!   producers with one thread per shard: the simulator, tests, benchmarks).
+//! - [`Producer::push_exclusive`] (unsafe): no lock at all, for a caller
+//!   that guarantees it is the shard's only writer (the driver: CPU `i`
+//!   writes shard `i` at DISPATCH_LEVEL, when every CPU has its own shard).
+//!
+//! Everything the producer needs to stay correct lives in [`ShardState`], in
+//! the producer's own memory; from the shared region it reads exactly two
 //! values, the consumer position (only when its cached copy leaves too little
-//! room) and the wait bit in the old `published` word its publishing `swap`
-//! returns, and treats both as untrusted.
+//! room) and the consumer's wait flag, and treats both as untrusted.
 
-use super::layout::{RING_MAGIC, RingError, RingLayout, WAIT_BIT};
-use super::lock::SpinLock;
+use super::layout::{RING_MAGIC, RingError, RingLayout};
+use super::lock::Held;
 use super::region::{DataWriter, Region, SharedMemory};
+use super::slot::{ShardCounters, ShardSlot, ShardState};
 use crate::encode::{Encode, Record, RecordOut, Stamp};
-use crate::pod::{bytes_of, wire_struct};
+use crate::pod::bytes_of;
 use crate::schema::{HEADER_SIZE, Kind, Lost, RECORD_ALIGN, RecordPrefix, SCHEMA_VERSION};
 use crate::sync::Ordering;
 use core::ops::Deref;
@@ -21,8 +30,11 @@ use core::ops::Deref;
 /// `KeSetEvent` on the event the client registered; in tests a condvar,
 /// futex or eventfd.
 pub trait Notify {
-    /// Wakes the consumer. Called at most once per announced wait, outside
-    /// any shard lock.
+    /// Wakes the consumer. Called at most once per announced wait, after
+    /// the push that found the announcement has published its record. Never
+    /// called from inside [`Producer::push`]'s locked section; a
+    /// [`ShardWriter`] holds its shard for its whole life, so `notify` must
+    /// not push to that shard.
     fn notify(&self);
 }
 
@@ -37,152 +49,6 @@ impl Notify for NoNotify {
 impl<N: Notify + ?Sized> Notify for &N {
     fn notify(&self) {
         (**self).notify();
-    }
-}
-
-wire_struct! {
-    /// One shard's producer counters (trusted: kept in producer memory).
-    pub struct ShardCounters {
-        /// Records written (events and `Lost` records).
-        pub produced: u64,
-        /// Bytes written, padding included.
-        pub bytes: u64,
-        /// Records dropped because the shard was full.
-        pub dropped_full: u64,
-        /// Records dropped because they could not fit any record size.
-        pub dropped_oversize: u64,
-        /// Records dropped because no ring was attached.
-        pub dropped_detached: u64,
-        /// `Lost` records written.
-        pub lost_records: u64,
-        /// Consumer positions read from shared memory that were invalid
-        /// (misaligned, behind the last valid one, or past what was published).
-        pub consumer_rejects: u64,
-        /// Wakeups signalled.
-        pub wakeups: u64,
-    }
-    size = 64;
-}
-
-impl ShardCounters {
-    /// All records dropped, whatever the reason.
-    pub fn dropped(&self) -> u64 {
-        self.dropped_full + self.dropped_oversize + self.dropped_detached
-    }
-}
-
-/// Producer-private state of one shard.
-#[derive(Debug)]
-pub struct ShardState {
-    /// Reserve, commit and published position are one number: the shard
-    /// lock admits one reservation at a time, and it is published before the
-    /// lock is released. Invariant: `floor <= pos <= floor + shard_size`.
-    pos: u64,
-    /// Last validated consumer position: the producer never writes below
-    /// `floor + shard_size`. Never decreases while a ring is attached.
-    floor: u64,
-    /// Next sequence number. Survives detach/attach, so sequence numbers of
-    /// one driver run never repeat.
-    seq: u64,
-    /// Records dropped since the last `Lost` record: first seq, count, bytes.
-    lost_first: u64,
-    lost_count: u64,
-    lost_bytes: u64,
-    counters: ShardCounters,
-}
-
-impl ShardState {
-    #[cfg(not(loom))]
-    const fn new() -> Self {
-        Self { pos: 0, floor: 0, seq: 0, lost_first: 0, lost_count: 0, lost_bytes: 0, counters: ShardCounters::ZERO }
-    }
-
-    #[cfg(loom)]
-    fn new() -> Self {
-        Self { pos: 0, floor: 0, seq: 0, lost_first: 0, lost_count: 0, lost_bytes: 0, counters: ShardCounters::ZERO }
-    }
-
-    /// Counters so far.
-    pub fn counters(&self) -> ShardCounters {
-        self.counters
-    }
-
-    fn take_seq(&mut self) -> u64 {
-        let s = self.seq;
-        self.seq = self.seq.wrapping_add(1);
-        s
-    }
-
-    fn note_lost(&mut self, seq: u64, bytes: u64) {
-        if self.lost_count == 0 {
-            self.lost_first = seq;
-        }
-        self.lost_count += 1;
-        self.lost_bytes += bytes;
-    }
-
-    /// Validates the consumer position read from shared memory and moves
-    /// `floor` up to it. Whatever the value, the result stays within
-    /// `[floor, pos]`: a consumer that writes garbage can make the producer
-    /// overwrite records it has not read yet (its own loss), never write
-    /// outside the shard or block.
-    /// Returns whether the value was rejected (and counted).
-    fn advance_floor(&mut self, raw: u64) -> bool {
-        let aligned = raw & !(RECORD_ALIGN as u64 - 1);
-        let rejected = aligned != raw || raw < self.floor || raw > self.pos;
-        if rejected {
-            self.counters.consumer_rejects += 1;
-        }
-        // Not `clamp`: it panics when min > max, and although `floor <= pos` always holds
-        // here, the kernel build must not keep that panic path (the driver's no-panic
-        // check fails on any).
-        self.floor = aligned.max(self.floor).min(self.pos);
-        rejected
-    }
-}
-
-/// A shard's lock and private state, padded to its own cache lines.
-#[repr(align(128))]
-#[derive(Debug)]
-pub struct ShardSlot {
-    state: SpinLock<ShardState>,
-}
-
-impl ShardSlot {
-    /// A fresh slot. `const`, so the driver can keep its slots in a
-    /// `static` array.
-    #[cfg(not(loom))]
-    pub const fn new() -> Self {
-        Self { state: SpinLock::new(ShardState::new()) }
-    }
-
-    /// A fresh slot.
-    #[cfg(loom)]
-    pub fn new() -> Self {
-        Self { state: SpinLock::new(ShardState::new()) }
-    }
-
-    /// Counts a record dropped while no ring is attached. It is reported in
-    /// the first `Lost` record after the next attach. Planning `record` is
-    /// all this does; nothing is written.
-    pub fn drop_detached<R: Encode + ?Sized>(&self, record: &R) {
-        let bytes = record.plan(crate::schema::MAX_RECORD_SIZE).map_or(0, |p| u64::from(p.size));
-        self.state.with(|st| {
-            let seq = st.take_seq();
-            st.note_lost(seq, bytes);
-            st.counters.dropped_detached += 1;
-        });
-    }
-
-    /// A copy of this shard's counters.
-    pub fn counters(&self) -> ShardCounters {
-        self.state.with(|st| st.counters)
-    }
-}
-
-impl Default for ShardSlot {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -267,7 +133,8 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
     /// counters. `max_record` is capped at [`RingLayout::max_record`].
     ///
     /// The caller must make sure no other producer for these slots is alive
-    /// (the driver attaches under its rundown protection).
+    /// (the driver attaches under its rundown protection). Spins while a
+    /// [`ShardWriter`] of an earlier producer of these slots lives.
     pub fn attach(
         mem: SharedMemory,
         layout: RingLayout,
@@ -289,10 +156,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         let max_record = max_record.min(layout.max_record()) & !(RECORD_ALIGN - 1);
         ident.max_record.store(max_record as u32, Ordering::Relaxed);
         for slot in slots.iter().take(layout.shard_count() as usize) {
-            slot.state.with(|st| {
-                st.pos = 0;
-                st.floor = 0;
-            });
+            slot.state.with(ShardState::reset_positions);
         }
         // Release pairs with the consumer's Acquire load of `magic` in
         // `Consumer::attach`: the fields above are visible once it matches.
@@ -314,9 +178,18 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
     /// The shard writer `cpu` uses.
     #[inline]
     pub fn shard_for(&self, cpu: u32) -> u32 {
+        let n = self.region.layout().shard_count();
+        // One CPU per shard is the common case: no division on that path.
         // `RingLayout` guarantees at least one shard; `checked_rem` keeps the
         // division-by-zero panic path out of the kernel build all the same.
-        cpu.checked_rem(self.region.layout().shard_count()).unwrap_or(0)
+        if cpu < n { cpu } else { cpu.checked_rem(n).unwrap_or(0) }
+    }
+
+    /// The slot and index of `cpu`'s shard.
+    #[inline]
+    fn slot_for(&self, cpu: u32) -> Option<(u32, &ShardSlot)> {
+        let shard = self.shard_for(cpu);
+        self.slots.get(shard as usize).map(|slot| (shard, slot))
     }
 
     /// Whether a record of `size` bytes would fit in `cpu`'s shard now
@@ -325,53 +198,188 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
     /// for room (as an rtrb producer does) instead of dropping. The driver
     /// never waits and never calls it.
     pub fn has_room(&self, cpu: u32, size: usize) -> bool {
-        let shard = self.shard_for(cpu);
-        let (Some(slot), Some(ctl)) = (self.slots.get(shard as usize), self.region.control(shard)) else {
-            return false;
-        };
+        let Some((shard, slot)) = self.slot_for(cpu) else { return false };
+        slot.state.with(|st| self.room_in(slot, st, shard, size))
+    }
+
+    fn room_in(&self, slot: &ShardSlot, st: &mut ShardState, shard: u32, size: usize) -> bool {
+        let Some(ctl) = self.region.control(shard) else { return false };
         let size = (size as u64 + RECORD_ALIGN as u64 - 1) & !(RECORD_ALIGN as u64 - 1);
-        slot.state.with(|st| {
-            let need_both = [LOST_SIZE, size];
-            let need: &[u64] = if st.lost_count > 0 { &need_both } else { &need_both[1..] };
-            if !fits(st, self.shard_size, need)
-                // Acquire: as in `push_locked`.
-                && st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire))
-            {
-                ctl.producer.0.consumer_rejects.store(st.counters.consumer_rejects, Ordering::Relaxed);
-            }
-            fits(st, self.shard_size, need)
-        })
+        let need_both = [LOST_SIZE, size];
+        let need: &[u64] = if st.lost_count > 0 { &need_both } else { &need_both[1..] };
+        if !fits(st, self.shard_size, need)
+            // Acquire: as in `push_in`.
+            && st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire))
+        {
+            ctl.producer.0.consumer_rejects.store(st.counters.consumer_rejects, Ordering::Relaxed);
+            slot.mirror_all(&st.counters);
+        }
+        fits(st, self.shard_size, need)
     }
 
     /// Writes `record` to the shard of `cpu`. Never blocks beyond the shard
     /// lock's critical section and never allocates: if the shard is full the
     /// record is dropped and counted.
     ///
-    /// Kernel callers: IRQL must be >= DISPATCH_LEVEL (see [`SpinLock`]).
+    /// Kernel callers: IRQL must be >= DISPATCH_LEVEL (see [`super::SpinLock`]).
     #[inline]
     pub fn push<R: Encode + ?Sized>(&self, cpu: u32, record: &R) -> Push {
-        let shard = self.shard_for(cpu);
-        let Some(slot) = self.slots.get(shard as usize) else {
+        let Some((shard, slot)) = self.slot_for(cpu) else {
             // Unreachable: `attach` checked there is a slot per shard.
             return Push::Dropped { seq: 0, reason: DropReason::Full };
         };
-        let (result, wake) = slot.state.with(|st| self.push_locked(st, shard, record));
+        let (result, wake) = slot.state.with(|st| self.push_in(slot, st, shard, record));
         if wake {
             self.notify.notify();
         }
         result
     }
 
-    fn push_locked<R: Encode + ?Sized>(&self, st: &mut ShardState, shard: u32, record: &R) -> (Push, bool) {
-        let seq = st.take_seq();
+    /// [`Producer::push`] without the shard lock: no locked instruction and
+    /// no wait, for a writer that owns its shard.
+    ///
+    /// # Safety
+    /// Until this call returns, no other thread accesses the state of the
+    /// slot of `self.shard_for(cpu)`: no [`Producer::push`],
+    /// [`Producer::has_room`], [`ShardWriter`] or `push_exclusive` for that
+    /// shard, and no [`Producer::attach`] with these slots; and every such
+    /// access made earlier by another thread happens-before this call. (The
+    /// driver: IRQL >= DISPATCH_LEVEL, so nothing else runs on this CPU until
+    /// it returns, and every CPU maps to its own shard; pushes of one ring
+    /// happen between its attach and its detach, which waits for them.)
+    /// [`ShardSlot::counters`] and [`ShardSlot::drop_detached`] are safe
+    /// to call concurrently.
+    #[inline]
+    pub unsafe fn push_exclusive<R: Encode + ?Sized>(&self, cpu: u32, record: &R) -> Push {
+        let Some((shard, slot)) = self.slot_for(cpu) else {
+            return Push::Dropped { seq: 0, reason: DropReason::Full };
+        };
+        // SAFETY: this function's contract is `with_unlocked`'s: no other
+        // access to the slot's state overlaps this one.
+        let (result, wake) = unsafe { slot.state.with_unlocked(|st| self.push_in(slot, st, shard, record)) };
+        if wake {
+            self.notify.notify();
+        }
+        result
+    }
+
+    /// Counts `record` as dropped in the slot of `cpu`'s shard without
+    /// touching that shard's state (a CPU that owns no shard while others
+    /// push with [`Producer::push_exclusive`]). Reported in the shard's next
+    /// `Lost` record.
+    pub fn drop_unowned<R: Encode + ?Sized>(&self, cpu: u32, record: &R) {
+        if let Some((_, slot)) = self.slot_for(cpu) {
+            slot.drop_detached(record);
+        }
+    }
+
+    /// A writer that owns `shard` until it is dropped: it takes the shard's
+    /// lock once, and its pushes then execute no locked instruction. `None`
+    /// if there is no such shard or its lock is held now (another writer, or
+    /// a [`Producer::push`] in progress). While it lives, a
+    /// [`Producer::push`] or [`Producer::has_room`] for its shard spins.
+    pub fn writer(&self, shard: u32) -> Option<ShardWriter<'_, S, N>> {
+        if shard >= self.region.layout().shard_count() {
+            return None;
+        }
+        let slot = self.slots.get(shard as usize)?;
+        let held = slot.state.hold()?;
+        Some(ShardWriter { producer: self, slot, shard, held })
+    }
+
+    /// Whether the consumer asked to be woken; takes the request if so.
+    ///
+    /// No fence separates the caller's publishing store from the load here,
+    /// so the load may be satisfied before that store is visible to the
+    /// consumer (x86 reorders a later load before an earlier store). A
+    /// consumer announcing its wait at that same moment may then miss both
+    /// the record and the signal; [`super::Consumer::sleep`] bounds its first
+    /// sleep for exactly that case. A fence here would cost every push a
+    /// drained store buffer; the race costs a rare, bounded delay.
+    #[inline]
+    fn take_wake(&self) -> bool {
+        let waiting = &self.region.header().wait.0.waiting;
+        // Relaxed: a hint, not a synchronization point (the signal itself
+        // orders our writes before the consumer's wakeup). While the consumer
+        // is awake this is a load of a line nobody writes: a cache hit. Any
+        // non-zero value counts (the flag is consumer-written, untrusted).
+        waiting.load(Ordering::Relaxed) != 0 && waiting.swap(0, Ordering::Relaxed) != 0
+    }
+
+    /// Writes one record with exclusive use of the shard's state; returns
+    /// what happened and whether to signal the consumer.
+    #[inline(always)]
+    fn push_in<R: Encode + ?Sized>(
+        &self,
+        slot: &ShardSlot,
+        st: &mut ShardState,
+        shard: u32,
+        record: &R,
+    ) -> (Push, bool) {
         let Some(ctl) = self.region.control(shard) else {
+            let seq = st.take_seq();
             return (Push::Dropped { seq, reason: DropReason::Full }, false);
         };
+        let p = &ctl.producer.0;
+        if slot.fold_detached(st) {
+            p.dropped.store(self.dropped(slot, st), Ordering::Relaxed);
+        }
+        let seq = st.take_seq();
         let Some(plan) = record.plan(self.max_record) else {
             st.note_lost(seq, 0);
             st.counters.dropped_oversize += 1;
+            p.dropped.store(self.dropped(slot, st), Ordering::Relaxed);
+            slot.mirror_all(&st.counters);
             return (Push::Dropped { seq, reason: DropReason::Oversize }, false);
         };
+        let size = u64::from(plan.size);
+        // Fast path: no `Lost` record pending and room by the cached floor.
+        let (start, pad) = place(st.pos, size, self.shard_size);
+        let (result, mut slow) = if st.lost_count == 0 && start + size - st.floor <= self.shard_size {
+            self.write_placed(st, shard, &plan, (start, pad), seq, record);
+            (Push::Written { seq }, false)
+        } else {
+            (self.push_slow(slot, st, shard, &plan, seq, record), true)
+        };
+
+        // Publish. Release pairs with the consumer's Acquire loads of
+        // `published` (`Consumer::poll_shard`, `Consumer::has_pending`): the
+        // record bytes written above are visible to it once it sees this
+        // position. A plain store: no locked instruction on this path.
+        p.published.store(st.pos, Ordering::Release);
+        // Informational copies: `produced` here (same line as `published`);
+        // the others where they change, on the slow paths above.
+        p.produced.store(st.counters.produced, Ordering::Relaxed);
+        let wake = self.take_wake();
+        if wake {
+            st.counters.wakeups += 1;
+            slow = true;
+        }
+        if slow {
+            slot.mirror_all(&st.counters);
+        } else {
+            slot.mirror_fast(&st.counters);
+        }
+        (result, wake)
+    }
+
+    /// The rest of `push_in`: a `Lost` record to write first, or too little
+    /// room by the cached consumer floor (read the shared one), or a drop.
+    #[cold]
+    #[inline(never)]
+    fn push_slow<R: Encode + ?Sized>(
+        &self,
+        slot: &ShardSlot,
+        st: &mut ShardState,
+        shard: u32,
+        plan: &crate::encode::Plan,
+        seq: u64,
+        record: &R,
+    ) -> Push {
+        let Some(ctl) = self.region.control(shard) else {
+            return Push::Dropped { seq, reason: DropReason::Full };
+        };
+        let p = &ctl.producer.0;
         let size = u64::from(plan.size);
         let shard_size = self.shard_size;
         let lost_pending = st.lost_count > 0;
@@ -380,7 +388,6 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         // leaves too little room: no cross-CPU traffic while there is space.
         let need_both = [LOST_SIZE, size];
         let need: &[u64] = if lost_pending { &need_both } else { &need_both[1..] };
-        let p = &ctl.producer.0;
         if !fits(st, shard_size, need) {
             // Acquire pairs with the consumer's Release store of `consumer`
             // in `Consumer::release`: it has finished reading the bytes below
@@ -389,46 +396,33 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
                 p.consumer_rejects.store(st.counters.consumer_rejects, Ordering::Relaxed);
             }
         }
-        let result = if fits(st, shard_size, need) {
+        if fits(st, shard_size, need) {
             if lost_pending {
                 self.write_lost(st, shard, record.stamp());
                 p.lost_records.store(st.counters.lost_records, Ordering::Relaxed);
             }
-            self.write_at(st, shard, &plan, seq, record);
+            self.write_at(st, shard, plan, seq, record);
             Push::Written { seq }
         } else {
             st.note_lost(seq, size);
             st.counters.dropped_full += 1;
-            p.dropped.store(st.counters.dropped(), Ordering::Relaxed);
+            p.dropped.store(self.dropped(slot, st), Ordering::Relaxed);
             if fits(st, shard_size, &[LOST_SIZE]) {
                 self.write_lost(st, shard, record.stamp());
                 p.lost_records.store(st.counters.lost_records, Ordering::Relaxed);
             }
             Push::Dropped { seq, reason: DropReason::Full }
-        };
-
-        // Publish and take the wakeup request in one RMW. Release pairs with
-        // the consumer's Acquire loads of `published` (`Consumer::poll_shard`,
-        // `Consumer::prepare_wait`): the record bytes written above are
-        // visible to it once it sees this position. Bit 0 of the old value is
-        // the consumer's wait flag (`WAIT_BIT`): `prepare_wait` sets it with
-        // `fetch_or` on this same word. Both are RMWs on one location, so one
-        // of them is first: either we see the flag and signal, or its
-        // `fetch_or` returns our new position and it does not sleep. Only that
-        // bit of the old value is used (it is consumer-writable, untrusted).
-        let old = p.published.swap(st.pos, Ordering::Release);
-        let wake = old & WAIT_BIT != 0;
-        if wake {
-            st.counters.wakeups += 1;
         }
-        // Informational copies: `produced` here (same line as `published`);
-        // the others where they change, on the slow paths above.
-        p.produced.store(st.counters.produced, Ordering::Relaxed);
-        (result, wake)
+    }
+
+    /// All drops of the slot so far, for the informational copy.
+    fn dropped(&self, slot: &ShardSlot, st: &ShardState) -> u64 {
+        st.counters.dropped_full + st.counters.dropped_oversize + slot.detached_total()
     }
 
     /// Reserves (padding the lap if needed), writes and accounts one record.
     /// The caller has checked that it fits.
+    #[inline]
     fn write_at<R: Encode + ?Sized>(
         &self,
         st: &mut ShardState,
@@ -437,20 +431,34 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         seq: u64,
         record: &R,
     ) {
+        let placed = place(st.pos, u64::from(plan.size), self.shard_size);
+        self.write_placed(st, shard, plan, placed, seq, record);
+    }
+
+    /// [`Self::write_at`] with the placement already computed.
+    #[inline(always)]
+    fn write_placed<R: Encode + ?Sized>(
+        &self,
+        st: &mut ShardState,
+        shard: u32,
+        plan: &crate::encode::Plan,
+        (start, pad): (u64, u64),
+        seq: u64,
+        record: &R,
+    ) {
         let size = u64::from(plan.size);
         let shard_size = self.shard_size;
-        let (start, pad) = place(st.pos, size, shard_size);
         if pad > 0 {
             let marker = RecordPrefix { size: pad as u32, kind: Kind::Pad as u16, flags: 0 };
             let at = (st.pos & (shard_size - 1)) as usize;
             // SAFETY: `[pos, pos + pad)` is inside the free space the caller
-            // checked (`fits`) and unpublished; a pad is at least 8 bytes
+            // checked (its room check) and unpublished; a pad is at least 8 bytes
             // since positions and sizes are multiples of 8.
             unsafe { self.region.write_data(shard, at, bytes_of(&marker)) };
             st.counters.bytes += pad;
         }
         // SAFETY: `[start, start + size)` is inside the free space the caller
-        // checked (`fits`) and not yet published: our reservation.
+        // checked (its room check) and not yet published: our reservation.
         if let Some(w) = unsafe { self.region.writer(shard, (start & (shard_size - 1)) as usize, size as usize) } {
             record.write(plan, seq, &mut ReservedOut(w));
         }
@@ -475,8 +483,44 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         st.counters.lost_records += 1;
     }
 
-    /// A copy of `shard`'s counters.
+    /// A copy of `shard`'s counters (no lock; see [`ShardSlot::counters`]).
     pub fn counters(&self, shard: u32) -> Option<ShardCounters> {
         self.slots.get(shard as usize).map(ShardSlot::counters)
+    }
+}
+
+/// A writer that owns one shard: it holds the shard's lock from
+/// [`Producer::writer`] until it is dropped, so a push is the ring protocol
+/// alone (plain loads and stores; a locked instruction only to take a wait
+/// request). Meant for one thread per shard.
+#[derive(Debug)]
+pub struct ShardWriter<'p, S: Deref<Target = [ShardSlot]>, N: Notify> {
+    producer: &'p Producer<S, N>,
+    slot: &'p ShardSlot,
+    shard: u32,
+    held: Held<'p, ShardState>,
+}
+
+impl<S: Deref<Target = [ShardSlot]>, N: Notify> ShardWriter<'_, S, N> {
+    /// The shard this writer owns.
+    pub fn shard(&self) -> u32 {
+        self.shard
+    }
+
+    /// Writes `record` ([`Producer::push`] without the lock).
+    #[inline]
+    pub fn push<R: Encode + ?Sized>(&mut self, record: &R) -> Push {
+        let (p, slot, shard) = (self.producer, self.slot, self.shard);
+        let (result, wake) = self.held.with(|st| p.push_in(slot, st, shard, record));
+        if wake {
+            p.notify.notify();
+        }
+        result
+    }
+
+    /// [`Producer::has_room`] for this writer's shard.
+    pub fn has_room(&mut self, size: usize) -> bool {
+        let (p, slot, shard) = (self.producer, self.slot, self.shard);
+        self.held.with(|st| p.room_in(slot, st, shard, size))
     }
 }

@@ -203,6 +203,7 @@ impl SharedMemory {
         use crate::sync::Ordering::Relaxed;
         let h = &self.inner.header;
         h.ident.0.magic.store(0, Relaxed);
+        h.wait.0.waiting.store(0, Relaxed);
         for c in &self.inner.controls {
             c.producer.0.published.store(0, Relaxed);
             c.consumer.0.consumer.store(0, Relaxed);
@@ -215,6 +216,8 @@ impl SharedMemory {
 pub struct Region {
     mem: SharedMemory,
     layout: RingLayout,
+    /// `layout.header_size()`, computed once: where shard 0's data starts.
+    data_off: usize,
 }
 
 impl Region {
@@ -224,7 +227,7 @@ impl Region {
         if mem.len() < needed {
             return Err(RingError::RegionTooSmall { needed, available: mem.len() });
         }
-        Ok(Self { mem, layout })
+        Ok(Self { mem, layout, data_off: layout.header_size() })
     }
 
     /// The geometry.
@@ -282,7 +285,7 @@ impl Region {
         let Some(off) = self.data_range(shard, at, bytes.len()) else {
             return;
         };
-        let dst = self.layout.header_size() + off;
+        let dst = self.data_off + off;
         // SAFETY: 1. `data_range` and `Region::new` put `[dst, dst + len)`
         // inside the region, which is valid for writes (contract of
         // `SharedMemory::new`); 2. `bytes` is a separate Rust allocation, so
@@ -300,7 +303,7 @@ impl Region {
     #[inline]
     pub(crate) unsafe fn writer(&self, shard: u32, at: usize, len: usize) -> Option<DataWriter<'_>> {
         let off = self.data_range(shard, at, len)?;
-        let ptr = self.mem.ptr_at(self.layout.header_size() + off);
+        let ptr = self.mem.ptr_at(self.data_off + off);
         Some(DataWriter { ptr, len, _region: core::marker::PhantomData })
     }
 
@@ -320,7 +323,7 @@ impl Region {
         f: impl FnOnce(&[u8]) -> R,
     ) -> Option<R> {
         let off = self.data_range(shard, at, len)?;
-        let src = self.layout.header_size() + off;
+        let src = self.data_off + off;
         // SAFETY: 1. `[src, src + len)` is inside the region (as in
         // `write_data`), valid for reads; 2. by this function's contract the
         // producer does not write it until the consumer releases it, which

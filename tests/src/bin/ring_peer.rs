@@ -83,6 +83,10 @@ fn produce(map: &ShmMapping, event: EventFd, threads: u32) {
                         let p = producer.clone();
                         let first = next[t as usize];
                         std::thread::spawn(move || {
+                            // One thread per shard owns it (the lock-free
+                            // path vigil.sys takes); more threads than shards
+                            // share them through the shard locks.
+                            let mut writer = if threads <= p.layout().shard_count() { p.writer(t) } else { None };
                             let mut path = Vec::new();
                             let mut dropped = 0u64;
                             for k in 0..per {
@@ -95,7 +99,12 @@ fn produce(map: &ShmMapping, event: EventFd, threads: u32) {
                                 }
                                 let i = first + k;
                                 path_of(t, i, &mut path);
-                                if let Push::Dropped { .. } = p.push(t, &record(t, i, &path)) {
+                                let rec = record(t, i, &path);
+                                let pushed = match writer.as_mut() {
+                                    Some(w) => w.push(&rec),
+                                    None => p.push(t, &rec),
+                                };
+                                if let Push::Dropped { .. } = pushed {
                                     dropped += 1;
                                 }
                             }
@@ -204,9 +213,10 @@ fn consume(map: &ShmMapping, event: EventFd) {
                 println!("progress {total}");
             }
         });
-        if n == 0 && consumer.prepare_wait() {
-            event.wait(100);
-            consumer.cancel_wait();
+        if n == 0 {
+            consumer.sleep(100, &mut |ms| {
+                event.wait(ms as i32);
+            });
         }
     }
     for (i, s) in check.iter().enumerate() {

@@ -283,10 +283,11 @@ impl<P: RingProvider> EventSource for RingSource<P> {
             self.end_attachment();
             return SourceEvent::Detached { reason, drained };
         }
-        if att.consumer.prepare_wait() {
-            att.link.wait(timeout);
-            att.consumer.cancel_wait();
-        }
+        // The consumer's wake protocol: a short first sleep, a re-check, then
+        // the rest of the timeout (see `vigil_protocol::ring::FIRST_SLEEP_MS`).
+        let ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+        let link = &mut att.link;
+        att.consumer.sleep(ms, &mut |ms| link.wait(Duration::from_millis(u64::from(ms))));
         SourceEvent::Idle
     }
 
