@@ -18,8 +18,9 @@
 //! when the ring is full they spin on `ShardWriter::has_room`, as an
 //! `rtrb`/`ArrayQueue` producer spins on a full queue (the driver never
 //! waits; it drops and counts instead).
-//! Every consumer, ours and the baselines', follows one policy (`Policy`):
-//! drain what is there, pause briefly if that was a small batch.
+//! Every consumer, ours and the baselines', follows the same policy in a
+//! run (`Policy`); the throughput sections run under two: consumers that
+//! spin, and consumers that pause briefly after a small batch.
 //! Throughput lines for ours come in two inputs: the record's fields (the
 //! push encodes it, as the driver does) and a pre-encoded record
 //! (`encode::Encoded`, copied as rtrb and ArrayQueue copy a ready array).
@@ -169,30 +170,27 @@ fn push_ns_crossbeam<const N: usize>() -> f64 {
 
 // ---------------------------------------------------------------- throughput
 
-/// The consumer policy every consumer here follows, ours and the
-/// baselines': take everything that is available, and if that was fewer
-/// than `VIGIL_BENCH_BATCH` records (default 32), pause for
-/// `VIGIL_BENCH_IDLE_SPINS` spin-loop hints (default 64) before looking
-/// again. A consumer that re-reads the producer's position the moment it has
-/// caught up chases it record by record, pulling that cache line away from
-/// the producer on every publication; a real consumer does per-record work
-/// (the analyzer maps and matches each event) or sleeps. Both set to 0:
-/// spin without pausing.
+/// How every consumer here, ours and the baselines', behaves once it has
+/// taken what was available: the same policy for all, in each run.
+/// - *spin*: look again at once (a consumer that has caught up chases the
+///   producer record by record, pulling the producer's position line away on
+///   every publication);
+/// - *batched*: if that drain took fewer than 32 records, pause for 64
+///   spin-loop hints first (a real consumer does per-record work or sleeps).
+///
+/// The throughput sections run under both unless `VIGIL_BENCH_POLICY=spin`
+/// or `=batched` picks one.
+#[derive(Clone, Copy)]
 struct Policy {
+    name: &'static str,
     batch: u64,
     spins: u32,
 }
 
-impl Policy {
-    fn get() -> &'static Policy {
-        static P: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
-        P.get_or_init(|| {
-            let var =
-                |name: &str, default: u64| std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default);
-            Policy { batch: var("VIGIL_BENCH_BATCH", 32), spins: var("VIGIL_BENCH_IDLE_SPINS", 64) as u32 }
-        })
-    }
+const POLICIES: [Policy; 2] =
+    [Policy { name: "spin", batch: 0, spins: 0 }, Policy { name: "batched", batch: 32, spins: 64 }];
 
+impl Policy {
     /// Called after each drain that took `taken` records.
     fn after(&self, taken: u64) {
         if taken < self.batch {
@@ -201,10 +199,14 @@ impl Policy {
             }
         }
     }
+
+    /// The policies this run measures.
+    fn chosen() -> Vec<Policy> {
+        let only = std::env::var("VIGIL_BENCH_POLICY").unwrap_or_default();
+        POLICIES.into_iter().filter(|p| only.is_empty() || only == p.name).collect()
+    }
 }
 
-/// Our ring: `producers` threads, one shard each, one consumer thread.
-/// Returns (records/s delivered, dropped attempts).
 /// Pushes `per_producer` copies of `rec`, waiting for room like an rtrb
 /// producer spinning on a full queue (`push` itself would drop and count
 /// instead). Returns how often it found the ring full.
@@ -226,7 +228,14 @@ where
     waits
 }
 
-fn throughput_ours(producers: u32, size: usize, per_producer: u64, text: &Arc<Vec<u16>>, input: Input) -> (f64, u64) {
+fn throughput_ours(
+    producers: u32,
+    size: usize,
+    per_producer: u64,
+    text: &Arc<Vec<u16>>,
+    input: Input,
+    policy: Policy,
+) -> (f64, u64) {
     let layout = RingLayout::new(producers, SHARD).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots: Vec<ShardSlot> = (0..producers).map(|_| ShardSlot::new()).collect();
@@ -265,14 +274,14 @@ fn throughput_ours(producers: u32, size: usize, per_producer: u64, text: &Arc<Ve
                 }
             });
         }
-        Policy::get().after(found as u64);
+        policy.after(found as u64);
     }
     let elapsed = start.elapsed();
     let retries = handles.into_iter().map(|h| h.join().unwrap()).sum();
     (want as f64 / elapsed.as_secs_f64(), retries)
 }
 
-fn throughput_rtrb<const N: usize>(per_producer: u64) -> f64 {
+fn throughput_rtrb<const N: usize>(per_producer: u64, policy: Policy) -> f64 {
     let (mut p, mut c) = rtrb::RingBuffer::<[u8; N]>::new(SHARD as usize / N);
     let start = Instant::now();
     let h = std::thread::spawn(move || {
@@ -291,14 +300,14 @@ fn throughput_rtrb<const N: usize>(per_producer: u64) -> f64 {
             taken += 1;
         }
         got += taken;
-        Policy::get().after(taken);
+        policy.after(taken);
     }
     let e = start.elapsed();
     h.join().unwrap();
     per_producer as f64 / e.as_secs_f64()
 }
 
-fn throughput_crossbeam<const N: usize>(producers: u32, per_producer: u64) -> f64 {
+fn throughput_crossbeam<const N: usize>(producers: u32, per_producer: u64, policy: Policy) -> f64 {
     let q = Arc::new(ArrayQueue::<[u8; N]>::new(SHARD as usize * producers as usize / N));
     let start = Instant::now();
     let handles: Vec<_> = (0..producers)
@@ -323,7 +332,7 @@ fn throughput_crossbeam<const N: usize>(producers: u32, per_producer: u64) -> f6
             taken += 1;
         }
         got += taken;
-        Policy::get().after(taken);
+        policy.after(taken);
     }
     let e = start.elapsed();
     for h in handles {
@@ -387,41 +396,53 @@ fn bench_push(text: &[u16]) {
 const N: u64 = 2_000_000;
 
 fn bench_spsc(text: &Arc<Vec<u16>>) {
-    println!("\n# SPSC throughput, records/s, higher is better (1 producer, 1 consumer)");
-    for (input, label) in [(Input::Fields, ""), (Input::Encoded, ", pre-encoded")] {
-        for size in [64usize, 256] {
-            let mut retries = 0;
-            let ours = run(|| {
-                let (r, d) = throughput_ours(1, size, N, text, input);
-                retries += d;
-                r
-            });
-            let base = if size == 64 { run(|| throughput_rtrb::<64>(N)) } else { run(|| throughput_rtrb::<256>(N)) };
-            let what = format!("spsc {size} B{label} (full waits {retries})");
-            report(&what, ours / 1e6, "rtrb", base / 1e6, "M rec/s", true);
+    for policy in Policy::chosen() {
+        let pn = policy.name;
+        println!("\n# SPSC throughput, records/s, higher is better (1 producer, 1 consumer; consumers: {pn})");
+        for (input, label) in [(Input::Fields, ""), (Input::Encoded, ", pre-encoded")] {
+            for size in [64usize, 256] {
+                let mut retries = 0;
+                let ours = run(|| {
+                    let (r, d) = throughput_ours(1, size, N, text, input, policy);
+                    retries += d;
+                    r
+                });
+                let base = if size == 64 {
+                    run(|| throughput_rtrb::<64>(N, policy))
+                } else {
+                    run(|| throughput_rtrb::<256>(N, policy))
+                };
+                let what = format!("spsc {size} B{label}, {pn} (full waits {retries})");
+                report(&what, ours / 1e6, "rtrb", base / 1e6, "M rec/s", true);
+            }
         }
     }
 }
 
 fn bench_mpsc(text: &Arc<Vec<u16>>) {
     let list = std::env::var("VIGIL_BENCH_PRODUCERS").unwrap_or_else(|_| "2".into());
-    println!("\n# multi-producer throughput, records/s, higher is better (N producers, 1 consumer)");
-    for producers in list.split(',').filter_map(|s| s.trim().parse::<u32>().ok()) {
-        for size in [64usize, 256] {
-            let per = N / u64::from(producers.max(1)) * 2;
-            let mut retries = 0;
-            let ours = run(|| {
-                let (r, d) = throughput_ours(producers, size, per, text, Input::Fields);
-                retries += d;
-                r
-            });
-            let base = if size == 64 {
-                run(|| throughput_crossbeam::<64>(producers, per))
-            } else {
-                run(|| throughput_crossbeam::<256>(producers, per))
-            };
-            let what = format!("{producers}p1c {size} B (full waits {retries})");
-            report(&what, ours / 1e6, "ArrayQueue (shared)", base / 1e6, "M rec/s", true);
+    for policy in Policy::chosen() {
+        let pn = policy.name;
+        println!(
+            "\n# multi-producer throughput, records/s, higher is better (N producers, 1 consumer; consumers: {pn})"
+        );
+        for producers in list.split(',').filter_map(|s| s.trim().parse::<u32>().ok()) {
+            for size in [64usize, 256] {
+                let per = N / u64::from(producers.max(1)) * 2;
+                let mut retries = 0;
+                let ours = run(|| {
+                    let (r, d) = throughput_ours(producers, size, per, text, Input::Fields, policy);
+                    retries += d;
+                    r
+                });
+                let base = if size == 64 {
+                    run(|| throughput_crossbeam::<64>(producers, per, policy))
+                } else {
+                    run(|| throughput_crossbeam::<256>(producers, per, policy))
+                };
+                let what = format!("{producers}p1c {size} B, {pn} (full waits {retries})");
+                report(&what, ours / 1e6, "ArrayQueue (shared)", base / 1e6, "M rec/s", true);
+            }
         }
     }
 }
