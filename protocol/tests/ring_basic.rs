@@ -1,6 +1,7 @@
 //! Basic behaviour of the ring: round trip, wrap with padding, full ring,
 //! Lost records, sequence accounting, wakeup announcements.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use vigil_protocol::decode::Event;
 use vigil_protocol::encode::{Record, Stamp, Var};
 use vigil_protocol::ring::{Consumer, DropReason, NoNotify, Producer, Push, RingLayout, ShardSlot, SharedMemory};
@@ -12,6 +13,15 @@ fn write_rec(path: &[u16], ts: u64) -> Record<'_, FileWrite> {
         FileWrite { flags: FileWrite::FLAG_FIRST_WRITE, ..FileWrite::ZERO },
         &[Var::Utf16(path)],
     )
+}
+
+/// A `Notify` that counts its signals.
+struct Count(AtomicU32);
+
+impl vigil_protocol::ring::Notify for Count {
+    fn notify(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 fn utf16(s: &str) -> Vec<u16> {
@@ -131,13 +141,6 @@ fn oversize_fixed_part_is_dropped_and_strings_are_truncated() {
 
 #[test]
 fn wait_announcement_is_consumed_by_one_push() {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    struct Count(AtomicU32);
-    impl vigil_protocol::ring::Notify for Count {
-        fn notify(&self) {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
     let layout = RingLayout::new(1, 4096).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots = [ShardSlot::new()];
@@ -282,13 +285,6 @@ fn detached_drops_are_reported_by_the_next_push() {
 /// consumer sleeps, it is signalled once.
 #[test]
 fn one_signal_per_sleep_across_shards() {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    struct Count(AtomicU32);
-    impl vigil_protocol::ring::Notify for Count {
-        fn notify(&self) {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
     let layout = RingLayout::new(4, 4096).unwrap();
     let mem = SharedMemory::alloc_for(layout);
     let slots = [ShardSlot::new(), ShardSlot::new(), ShardSlot::new(), ShardSlot::new()];
