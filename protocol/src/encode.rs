@@ -7,7 +7,9 @@
 //! Neither step allocates or can panic.
 
 use crate::pod::{bytes_of, utf16_bytes};
-use crate::schema::{Body, HEADER_SIZE, Kind, MAX_VARS, RecordFlags, RecordHeader, VarKind, VarRef, align_record};
+use crate::schema::{
+    Body, HEADER_SIZE, Kind, MAX_RECORD_SIZE, MAX_VARS, RecordFlags, RecordHeader, VarKind, VarRef, align_record,
+};
 
 /// Who and when: the header fields the event source provides. The ring adds
 /// `size`, `kind`, `flags` and `seq`.
@@ -75,23 +77,46 @@ impl<'a, T: Body> Record<'a, T> {
     }
 }
 
-/// The decided layout of one record.
+/// The decided layout of one record. Scalars only (no arrays), so that a
+/// plan made and used in one push stays in registers: every store a push
+/// saves is one less entry in a store buffer that cross-core traffic fills.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Plan {
     /// Total record size, a multiple of 8.
     pub size: u32,
-    /// Bytes of each variable field that will be written.
-    lens: [u32; MAX_VARS],
-    /// Variable fields dropped whole (written as absent).
-    dropped: [bool; MAX_VARS],
+    /// Bytes of variable field `i` that will be written, in bits
+    /// `16 * i .. 16 * i + 16` (a field is shorter than its record, which is
+    /// at most [`MAX_RECORD_SIZE`] = 64 KiB).
+    lens: u64,
+    /// Bit `i`: variable field `i` is dropped whole (written as absent).
+    dropped: u8,
     /// Something was cut or dropped.
     truncated: bool,
 }
+
+const _: () = assert!(MAX_VARS * 16 <= 64 && MAX_VARS <= 8 && MAX_RECORD_SIZE <= 1 << 16);
 
 impl Plan {
     /// Whether the record will carry [`RecordFlags::TRUNCATED`].
     pub fn truncated(&self) -> bool {
         self.truncated
+    }
+
+    /// Bytes of variable field `i` that will be written.
+    #[inline]
+    fn len(&self, i: usize) -> usize {
+        if i < MAX_VARS { ((self.lens >> (16 * i)) & 0xFFFF) as usize } else { 0 }
+    }
+
+    /// Whether variable field `i` is dropped whole.
+    #[inline]
+    fn is_dropped(&self, i: usize) -> bool {
+        i < MAX_VARS && self.dropped & (1 << i) != 0
+    }
+
+    /// `lens` packed as in [`Plan::lens`]; every length is below 64 KiB.
+    fn pack(lens: &[u32; MAX_VARS]) -> u64 {
+        lens.iter().enumerate().fold(0, |acc, (i, &l)| acc | (u64::from(l) & 0xFFFF) << (16 * i))
     }
 }
 
@@ -129,6 +154,17 @@ impl<T: Body> Record<'_, T> {
         HEADER_SIZE + core::mem::size_of::<T>()
     }
 
+    /// Where the fixed part and the variable data written under `plan` end:
+    /// the record size less its tail padding.
+    #[inline]
+    fn content_end(&self, plan: &Plan) -> usize {
+        let vars: usize = (0..T::VARS.len())
+            .filter(|&i| !plan.is_dropped(i) && self.vars.get(i).is_some_and(|v| *v != Var::Absent))
+            .map(|i| round2(plan.len(i)))
+            .sum();
+        Self::fixed_size() + vars
+    }
+
     fn total(lens: &[u32; MAX_VARS]) -> usize {
         let vars: usize = lens.iter().map(|&l| round2(l as usize)).sum();
         align_record(Self::fixed_size() + vars)
@@ -160,23 +196,25 @@ impl<T: Body> Encode for Record<'_, T> {
 
     #[inline]
     fn plan(&self, max_size: usize) -> Option<Plan> {
-        let max_size = max_size & !7;
+        // No record is larger than MAX_RECORD_SIZE (the decoder refuses
+        // one), which also keeps every field length within 16 bits.
+        let max_size = max_size.min(MAX_RECORD_SIZE) & !7;
         if Self::fixed_size() > max_size {
             return None;
         }
         // Fast path: everything fits as it is (the common case).
-        let mut lens = [0u32; MAX_VARS];
+        let mut lens = 0u64;
         let mut var_bytes = 0usize;
-        for ((slot, var), _) in lens.iter_mut().zip(self.vars.iter()).zip(T::VARS.iter()) {
+        for (i, (var, _)) in self.vars.iter().zip(T::VARS.iter()).enumerate() {
             if let Some(data) = var.bytes() {
                 let len = data.len().min(max_size);
-                *slot = len as u32;
+                lens |= (len as u64 & 0xFFFF) << (16 * i);
                 var_bytes += round2(len);
             }
         }
         let size = align_record(Self::fixed_size() + var_bytes);
         if size <= max_size {
-            return Some(Plan { size: size as u32, lens, dropped: [false; MAX_VARS], truncated: false });
+            return Some(Plan { size: size as u32, lens, dropped: 0, truncated: false });
         }
         self.plan_truncated(max_size)
     }
@@ -250,7 +288,8 @@ impl<T: Body> Record<'_, T> {
         if size > max_size {
             return None;
         }
-        Some(Plan { size: size as u32, lens, dropped, truncated })
+        let dropped = dropped.iter().enumerate().fold(0u8, |acc, (i, &d)| acc | u8::from(d) << i);
+        Some(Plan { size: size as u32, lens: Plan::pack(&lens), dropped, truncated })
     }
 
     #[inline]
@@ -265,18 +304,22 @@ impl<T: Body> Record<'_, T> {
             tid: self.stamp.tid,
             process_key: self.stamp.process_key,
         };
-        // The tail padding (< 8 bytes) is zeroed first with one fixed-size
-        // store over the record's last 8 bytes; everything after may
-        // overwrite part of it. (Records are at least 48 bytes.)
+        // The tail padding (< 8 bytes), if any, is zeroed first with one
+        // fixed-size store over the record's last 8 bytes; everything after
+        // may overwrite part of it. (Records are at least 48 bytes.)
         let end = plan.size as usize;
-        out.put(end.saturating_sub(8), &ZEROS);
-        out.put(0, bytes_of(&header));
+        if end != self.content_end(plan) {
+            out.put(end.saturating_sub(8), &ZEROS);
+        }
+        // Whole words: five stores, not one per field.
+        let words = header.words();
+        out.put(0, bytes_of(&words));
         out.put(HEADER_SIZE, bytes_of(&self.body));
         let mut at = Self::fixed_size();
         for (i, (field_off, _)) in T::VARS.iter().enumerate() {
-            let len = plan.lens.get(i).copied().unwrap_or(0) as usize;
+            let len = plan.len(i);
             let data = self.vars.get(i).and_then(Var::bytes);
-            let is_dropped = plan.dropped.get(i).copied().unwrap_or(false);
+            let is_dropped = plan.is_dropped(i);
             let var = match data {
                 Some(d) if !is_dropped => {
                     out.put(at, d.get(..len).unwrap_or(&[]));
@@ -289,7 +332,7 @@ impl<T: Body> Record<'_, T> {
                 }
                 _ => VarRef::ABSENT,
             };
-            out.put(HEADER_SIZE + field_off, bytes_of(&var));
+            out.put(HEADER_SIZE + field_off, &var.word().to_le_bytes());
         }
     }
 }
@@ -337,8 +380,8 @@ impl Encode for Encoded<'_> {
     fn plan(&self, max_size: usize) -> Option<Plan> {
         (self.bytes.len() <= max_size & !7).then_some(Plan {
             size: self.bytes.len() as u32,
-            lens: [0; MAX_VARS],
-            dropped: [false; MAX_VARS],
+            lens: 0,
+            dropped: 0,
             truncated: false,
         })
     }

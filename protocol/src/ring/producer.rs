@@ -339,7 +339,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
             self.write_placed(st, shard, &plan, (start, pad), seq, record);
             (Push::Written { seq }, false)
         } else {
-            (self.push_slow(slot, st, shard, &plan, seq, record), true)
+            (self.push_slow(slot, st, shard, plan, seq, record), true)
         };
 
         // Publish. Release pairs with the consumer's Acquire loads of
@@ -365,6 +365,8 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
 
     /// The rest of `push_in`: a `Lost` record to write first, or too little
     /// room by the cached consumer floor (read the shared one), or a drop.
+    /// Takes the plan by value: a reference would keep the fast path's plan
+    /// in memory (stores a push need not make).
     #[cold]
     #[inline(never)]
     fn push_slow<R: Encode + ?Sized>(
@@ -372,7 +374,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         slot: &ShardSlot,
         st: &mut ShardState,
         shard: u32,
-        plan: &crate::encode::Plan,
+        plan: crate::encode::Plan,
         seq: u64,
         record: &R,
     ) -> Push {
@@ -401,7 +403,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
                 self.write_lost(st, shard, record.stamp());
                 p.lost_records.store(st.counters.lost_records, Ordering::Relaxed);
             }
-            self.write_at(st, shard, plan, seq, record);
+            self.write_at(st, shard, &plan, seq, record);
             Push::Written { seq }
         } else {
             st.note_lost(seq, size);

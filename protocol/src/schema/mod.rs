@@ -55,7 +55,18 @@ impl VarRef {
     pub const fn is_absent(&self) -> bool {
         self.offset == 0
     }
+
+    /// The reference as the little-endian 64-bit word it occupies (one store
+    /// instead of two).
+    #[inline]
+    pub const fn word(&self) -> u64 {
+        self.offset as u64 | (self.len as u64) << 32
+    }
 }
+
+const _: () = {
+    assert!(core::mem::offset_of!(VarRef, offset) == 0 && core::mem::offset_of!(VarRef, len) == 4);
+};
 
 /// What a variable-length field holds, which decides how it may be cut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
