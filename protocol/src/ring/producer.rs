@@ -16,7 +16,7 @@
 //! values, the consumer position (only when its cached copy leaves too little
 //! room) and the consumer's wait flag, and treats both as untrusted.
 
-use super::layout::{RING_MAGIC, RingError, RingLayout};
+use super::layout::{RING_MAGIC, RingError, RingLayout, ShardControl};
 use super::lock::Held;
 use super::region::{DataWriter, Region, SharedMemory};
 use super::slot::{ShardCounters, ShardSlot, ShardState};
@@ -205,12 +205,24 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
     fn room_in(&self, slot: &ShardSlot, st: &mut ShardState, shard: u32, size: usize) -> bool {
         let Some(ctl) = self.region.control(shard) else { return false };
         let size = (size as u64 + RECORD_ALIGN as u64 - 1) & !(RECORD_ALIGN as u64 - 1);
+        self.room_for(slot, st, ctl, size)
+    }
+
+    /// Whether a record of `size` bytes, after the pending `Lost` record if
+    /// there is one, fits from `st`'s position. The cached floor is
+    /// conservative (the consumer only moves forward), so the shared consumer
+    /// position is read only when the cached one leaves too little room: no
+    /// cross-CPU traffic while there is space.
+    fn room_for(&self, slot: &ShardSlot, st: &mut ShardState, ctl: &ShardControl, size: u64) -> bool {
         let need_both = [LOST_SIZE, size];
         let need: &[u64] = if st.lost_count > 0 { &need_both } else { &need_both[1..] };
-        if !fits(st, self.shard_size, need)
-            // Acquire: as in `push_in`.
-            && st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire))
-        {
+        if fits(st, self.shard_size, need) {
+            return true;
+        }
+        // Acquire pairs with the consumer's Release store of `consumer` in
+        // `Consumer::release`: it has finished reading the bytes below the
+        // value we see, so we may overwrite them.
+        if st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire)) {
             ctl.producer.0.consumer_rejects.store(st.counters.consumer_rejects, Ordering::Relaxed);
             slot.mirror_all(&st.counters);
         }
@@ -229,9 +241,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
             return Push::Dropped { seq: 0, reason: DropReason::Full };
         };
         let (result, wake) = slot.state.with(|st| self.push_in(slot, st, shard, record));
-        if wake {
-            self.notify.notify();
-        }
+        self.signal_if(wake);
         result
     }
 
@@ -257,9 +267,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         // SAFETY: this function's contract is `with_unlocked`'s: no other
         // access to the slot's state overlaps this one.
         let (result, wake) = unsafe { slot.state.with_unlocked(|st| self.push_in(slot, st, shard, record)) };
-        if wake {
-            self.notify.notify();
-        }
+        self.signal_if(wake);
         result
     }
 
@@ -285,6 +293,15 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         let slot = self.slots.get(shard as usize)?;
         let held = slot.state.hold()?;
         Some(ShardWriter { producer: self, slot, shard, held })
+    }
+
+    /// Signals the consumer if the push that just returned took its wait
+    /// request (outside the shard's state, after the record is published).
+    #[inline]
+    fn signal_if(&self, wake: bool) {
+        if wake {
+            self.notify.notify();
+        }
     }
 
     /// Whether the consumer asked to be woken; takes the request if so.
@@ -383,22 +400,8 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
         };
         let p = &ctl.producer.0;
         let size = u64::from(plan.size);
-        let shard_size = self.shard_size;
         let lost_pending = st.lost_count > 0;
-        // The cached floor is conservative (the consumer only moves forward),
-        // so the shared consumer position is read only when the cached one
-        // leaves too little room: no cross-CPU traffic while there is space.
-        let need_both = [LOST_SIZE, size];
-        let need: &[u64] = if lost_pending { &need_both } else { &need_both[1..] };
-        if !fits(st, shard_size, need) {
-            // Acquire pairs with the consumer's Release store of `consumer`
-            // in `Consumer::release`: it has finished reading the bytes below
-            // the value we see, so we may overwrite them.
-            if st.advance_floor(ctl.consumer.0.consumer.load(Ordering::Acquire)) {
-                p.consumer_rejects.store(st.counters.consumer_rejects, Ordering::Relaxed);
-            }
-        }
-        if fits(st, shard_size, need) {
+        if self.room_for(slot, st, ctl, size) {
             if lost_pending {
                 self.write_lost(st, shard, record.stamp());
                 p.lost_records.store(st.counters.lost_records, Ordering::Relaxed);
@@ -409,7 +412,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> Producer<S, N> {
             st.note_lost(seq, size);
             st.counters.dropped_full += 1;
             p.dropped.store(self.dropped(slot, st), Ordering::Relaxed);
-            if fits(st, shard_size, &[LOST_SIZE]) {
+            if fits(st, self.shard_size, &[LOST_SIZE]) {
                 self.write_lost(st, shard, record.stamp());
                 p.lost_records.store(st.counters.lost_records, Ordering::Relaxed);
             }
@@ -514,9 +517,7 @@ impl<S: Deref<Target = [ShardSlot]>, N: Notify> ShardWriter<'_, S, N> {
     pub fn push<R: Encode + ?Sized>(&mut self, record: &R) -> Push {
         let (p, slot, shard) = (self.producer, self.slot, self.shard);
         let (result, wake) = self.held.with(|st| p.push_in(slot, st, shard, record));
-        if wake {
-            p.notify.notify();
-        }
+        p.signal_if(wake);
         result
     }
 

@@ -84,23 +84,27 @@ impl ShardState {
         s
     }
 
-    pub(super) fn note_lost(&mut self, seq: u64, bytes: u64) {
+    /// Adds `count` dropped records, the first with sequence number `first`,
+    /// to the losses the next `Lost` record reports.
+    fn note_lost_range(&mut self, first: u64, count: u64, bytes: u64) {
         if self.lost_count == 0 {
-            self.lost_first = seq;
+            self.lost_first = first;
         }
-        self.lost_count += 1;
+        self.lost_count += count;
         self.lost_bytes += bytes;
+    }
+
+    /// Adds one dropped record, which took sequence number `seq`.
+    pub(super) fn note_lost(&mut self, seq: u64, bytes: u64) {
+        self.note_lost_range(seq, 1, bytes);
     }
 
     /// Gives `count` records dropped while detached the next sequence
     /// numbers, so the stream stays dense: the `Lost` record covers them.
     fn note_lost_detached(&mut self, count: u64, bytes: u64) {
-        if self.lost_count == 0 {
-            self.lost_first = self.seq;
-        }
+        let first = self.seq;
         self.seq = self.seq.wrapping_add(count);
-        self.lost_count += count;
-        self.lost_bytes += bytes;
+        self.note_lost_range(first, count, bytes);
     }
 
     /// Validates the consumer position read from shared memory and moves
